@@ -1,0 +1,47 @@
+"""Install the strongsort_reid (appearance) and trackers (StrongSORT) packages."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+setup(
+    name="strongsort-reid",
+    version="0.1.0",
+    description=(
+        "torchreid-compatible person re-identification and a fast, vectorised StrongSORT "
+        "multi-object tracker"
+    ),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_packages(
+        include=["strongsort_reid", "strongsort_reid.*", "trackers", "trackers.*"]
+    ),
+    package_data={"trackers": ["configs/*.yaml"]},
+    install_requires=[
+        "torch>=2.1",
+        "torchvision>=0.16",
+        "numpy>=1.23",
+        "scipy>=1.9",
+        "filterpy>=1.4.5",
+        "opencv-python>=4.7",
+        "ultralytics>=8.1",
+        "lap>=0.5.12",
+        "tqdm>=4.64",
+        "PyYAML>=6.0",
+        "Pillow>=9.0",
+    ],
+    extras_require={
+        "dev": ["pytest>=7.4", "hypothesis>=6.80", "ruff>=0.4"],
+        "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3"],
+        "eval": ["trackeval"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: MIT License",
+        "Topic :: Scientific/Engineering :: Image Recognition",
+    ],
+)

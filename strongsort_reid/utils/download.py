@@ -1,0 +1,216 @@
+"""Find or download weight files: explicit path -> cache -> project ``weights/`` -> download.
+
+The cache folder is ``$STRONGSORT_REID_HOME`` (default ``~/.cache/strongsort_reid``). Downloads
+are written to a temporary file next to their destination, checked against the registry's
+sha256 when one is known, then renamed into place, so an interrupted download never leaves a
+truncated file behind. Offline, a download fails fast with a message that names the file, the
+URL and the folder to put the file in by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from tqdm import tqdm
+
+PathLike = Union[str, os.PathLike]
+
+PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
+DEFAULT_TIMEOUT_S = 10.0
+_CHUNK = 1 << 20
+_GDRIVE_ID = re.compile(r"drive\.google\.com/.*(?:id=|/d/)([\w-]{20,})")
+
+
+class WeightsUnavailableError(RuntimeError):
+    """A weight file is neither on disk nor downloadable (offline, URL gone, bad checksum)."""
+
+
+def cache_dir() -> Path:
+    """The weight cache: ``$STRONGSORT_REID_HOME`` or ``~/.cache/strongsort_reid``."""
+    env = os.environ.get("STRONGSORT_REID_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "strongsort_reid"
+
+
+def sha256_of(path: PathLike) -> str:
+    """Hex sha256 digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _direct_url(url: str) -> str:
+    """Turn a Google Drive share link into a direct-download URL (other URLs pass through)."""
+    match = _GDRIVE_ID.search(url)
+    if match is None:
+        return url
+    return (
+        "https://drive.usercontent.google.com/download"
+        f"?id={match.group(1)}&export=download&confirm=t"
+    )
+
+
+def download_file(
+    url: str,
+    dst: Optional[PathLike] = None,
+    sha256: Optional[str] = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    progress: bool = True,
+) -> Path:
+    """Download ``url`` to ``dst`` (default: the cache folder) unless it is already there.
+
+    Args:
+        url: HTTP(S) URL; Google Drive share links are accepted.
+        dst: Destination file. Defaults to ``cache_dir() / <last URL path component>``.
+        sha256: Expected hex digest; a mismatch deletes the download and raises.
+        timeout: Seconds to wait for the connection and for each read.
+        progress: Show a tqdm progress bar (only when stderr is a terminal).
+
+    Returns:
+        Path of the file on disk.
+
+    Raises:
+        WeightsUnavailableError: the download failed or the checksum did not match.
+    """
+    dst = Path(dst) if dst is not None else cache_dir() / Path(url.split("?")[0]).name
+    if dst.is_file():
+        return dst
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            _stream(_direct_url(url), handle, timeout, progress, dst.name)
+        if sha256 is not None:
+            actual = sha256_of(tmp_name)
+            if actual.lower() != sha256.lower():
+                raise WeightsUnavailableError(
+                    f"checksum mismatch for {dst.name} from {url}: expected sha256 {sha256}, "
+                    f"got {actual}; the download was discarded"
+                )
+        os.replace(tmp_name, dst)
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        raise WeightsUnavailableError(
+            f"could not download {dst.name} from {url} ({_reason(exc)}). Download it by hand "
+            f"and put it in {dst.parent} (or set STRONGSORT_REID_HOME), or pass an explicit path."
+        ) from exc
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    return dst
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return str(reason if reason is not None else exc) or type(exc).__name__
+
+
+def _stream(url: str, handle, timeout: float, progress: bool, label: str) -> None:
+    request = urllib.request.Request(url, headers={"User-Agent": "strongsort-reid"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        if "text/html" in response.headers.get("Content-Type", ""):
+            raise ConnectionError(f"{url} returned an HTML page instead of a weight file")
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(
+            total=total,
+            unit="B",
+            unit_scale=True,
+            desc=label,
+            disable=not progress or None,
+        ) as bar:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                handle.write(chunk)
+                bar.update(len(chunk))
+
+
+def _looks_like_path(name: str) -> bool:
+    return (
+        os.sep in name
+        or "/" in name
+        or Path(name).suffix
+        in (
+            ".pth",
+            ".pt",
+            ".tar",
+            ".onnx",
+            ".xml",
+            ".torchscript",
+        )
+        or ".pth.tar" in name
+    )
+
+
+def resolve_weights(
+    name_or_path: PathLike,
+    search_dirs: Optional[Sequence[PathLike]] = None,
+    download: bool = True,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> Path:
+    """Locate a weight file by path or registry name, downloading it when needed.
+
+    Lookup order: an existing file at ``name_or_path``; for a registry name (see
+    ``strongsort_reid.models.available_weights()``) the file ``<name>.pth`` in ``search_dirs``
+    (default: the cache folder, then the project ``weights/`` folder); then a download into the
+    cache, checksum verified.
+
+    Args:
+        name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
+        search_dirs: Folders to look in before downloading.
+        download: Allow downloading; ``False`` raises instead.
+        timeout: Network timeout in seconds.
+
+    Returns:
+        Path of the weight file.
+
+    Raises:
+        FileNotFoundError: a path that does not exist, or a name that is neither a file nor
+            in the registry.
+        WeightsUnavailableError: a registry file that is not on disk and cannot be downloaded.
+    """
+    from strongsort_reid.models.registry import available_weights, get_weights_entry
+
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return candidate
+    name = str(name_or_path)
+    if name not in available_weights():
+        if _looks_like_path(name):
+            raise FileNotFoundError(f"weights file not found: {candidate}")
+        raise FileNotFoundError(
+            f"{name!r} is neither an existing file nor a known weight name. "
+            f"Known weight names: {', '.join(available_weights())}"
+        )
+    entry = get_weights_entry(name)
+    dirs = (
+        [Path(d) for d in search_dirs]
+        if search_dirs is not None
+        else [
+            cache_dir(),
+            PROJECT_WEIGHTS_DIR,
+        ]
+    )
+    for folder in dirs:
+        path = folder / entry.filename
+        if path.is_file():
+            return path
+    if not download:
+        raise WeightsUnavailableError(
+            f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
+            f"get it from {entry.urls[0]} and put it in {dirs[0]}"
+        )
+    errors = []
+    for url in entry.urls:
+        try:
+            return download_file(
+                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=timeout
+            )
+        except WeightsUnavailableError as exc:
+            errors.append(str(exc))
+    raise WeightsUnavailableError("\n".join(errors))
