@@ -37,7 +37,7 @@ setup(
     extras_require={
         "dev": ["pytest>=7.4", "hypothesis>=6.80", "ruff>=0.4"],
         "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3"],
-        "eval": ["trackeval"],
+        "eval": ["trackeval>=1.0.1"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -1,0 +1,253 @@
+"""MOTChallenge file formats: ``seqinfo.ini``, ``det.txt`` (+ ``.npy`` features), ``gt.txt`` and
+tracker results.
+
+Text files hold one comma-separated row per box, frames counted from 1, boxes as top-left
+``x, y`` and ``w, h`` in pixels:
+
+* ``det.txt``: ``frame, -1, x, y, w, h, conf[, x3d, y3d, z3d]``
+* ``gt.txt``: ``frame, id, x, y, w, h, considered, class, visibility``
+* results: ``frame, id, x, y, w, h, conf, -1, -1, -1``
+
+Inside the project boxes are ``x1, y1, x2, y2`` (see DESIGN.md); conversion happens here.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+import numpy as np
+
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass(frozen=True)
+class SeqInfo:
+    """The ``[Sequence]`` section of a ``seqinfo.ini``.
+
+    Attributes:
+        name: Sequence name, e.g. ``"MOT17-04-FRCNN"``.
+        im_dir: Image folder relative to the sequence folder (``"img1"``).
+        frame_rate: Frames per second.
+        seq_length: Number of frames of the full sequence.
+        im_width: Frame width in pixels.
+        im_height: Frame height in pixels.
+        im_ext: Image file extension including the dot (``".jpg"``).
+    """
+
+    name: str
+    im_dir: str
+    frame_rate: float
+    seq_length: int
+    im_width: int
+    im_height: int
+    im_ext: str
+
+
+def read_seqinfo(seq_dir: PathLike) -> SeqInfo:
+    """Parse ``<seq_dir>/seqinfo.ini``.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: A required key is missing or not a number.
+    """
+    path = Path(seq_dir) / "seqinfo.ini"
+    if not path.is_file():
+        raise FileNotFoundError(f"seqinfo.ini not found: {path}")
+    parser = configparser.ConfigParser()
+    parser.read(path, encoding="utf-8")
+    if "Sequence" not in parser:
+        raise ValueError(f"{path} has no [Sequence] section")
+    section = parser["Sequence"]
+    try:
+        return SeqInfo(
+            name=section.get("name", Path(seq_dir).name),
+            im_dir=section.get("imDir", "img1"),
+            frame_rate=float(section["frameRate"]),
+            seq_length=int(section["seqLength"]),
+            im_width=int(section["imWidth"]),
+            im_height=int(section["imHeight"]),
+            im_ext=section.get("imExt", ".jpg"),
+        )
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"{path}: missing or invalid key ({error})") from None
+
+
+def _load_rows(path: Path, min_columns: int, what: str) -> np.ndarray:
+    """``(R, C)`` float64 rows of a comma-separated MOT file; ``(0, min_columns)`` if empty."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    if path.stat().st_size == 0 or not path.read_text(encoding="utf-8").strip():
+        return np.empty((0, min_columns))
+    try:
+        rows = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
+    except ValueError as error:
+        raise ValueError(
+            f"{what} file {path} is not a numeric comma-separated table: {error}"
+        ) from None
+    if rows.shape[1] < min_columns:
+        raise ValueError(
+            f"{what} file {path} needs at least {min_columns} columns, has {rows.shape[1]}"
+        )
+    return rows
+
+
+class MOTDetections:
+    """Detections of one sequence grouped by frame, with optional row-aligned features.
+
+    Args:
+        det_path: ``det.txt`` file.
+        features_path: Optional ``.npy`` file with one embedding row per ``det.txt`` row
+            (same order).
+
+    Attributes:
+        boxes: ``(R, 6)`` float64 ``[x1, y1, x2, y2, conf, cls]`` sorted by frame (``cls`` 0:
+            MOTChallenge detections are pedestrians).
+        frames: ``(R,)`` int64 frame numbers, sorted.
+        features: ``(R, D)`` float32 embeddings in the same order, or ``None``.
+    """
+
+    def __init__(self, det_path: PathLike, features_path: Optional[PathLike] = None):
+        rows = _load_rows(Path(det_path), 7, "detection")
+        features = None
+        if features_path is not None:
+            features_path = Path(features_path)
+            if not features_path.is_file():
+                raise FileNotFoundError(f"features file not found: {features_path}")
+            features = np.load(features_path).astype(np.float32, copy=False)
+            if features.ndim != 2 or features.shape[0] != rows.shape[0]:
+                raise ValueError(
+                    f"features {features_path} must have shape ({rows.shape[0]}, D) to match "
+                    f"{det_path}, got {features.shape}"
+                )
+        order = np.argsort(rows[:, 0], kind="stable")
+        rows = rows[order]
+        self.frames = rows[:, 0].astype(np.int64)
+        self.boxes = np.empty((rows.shape[0], 6))
+        self.boxes[:, 0:2] = rows[:, 2:4]
+        self.boxes[:, 2:4] = rows[:, 2:4] + rows[:, 4:6]
+        self.boxes[:, 4] = rows[:, 6]
+        self.boxes[:, 5] = 0.0
+        self.features = None if features is None else features[order]
+
+    @property
+    def last_frame(self) -> int:
+        """Largest frame number with a detection (0 when there is none)."""
+        return int(self.frames[-1]) if self.frames.size else 0
+
+    def frame(self, number: int) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """``(dets (N, 6), features (N, D) or None)`` of one frame (``N`` may be 0)."""
+        start, stop = np.searchsorted(self.frames, [number, number + 1])
+        features = None if self.features is None else self.features[start:stop]
+        return self.boxes[start:stop], features
+
+
+def read_gt(path: PathLike) -> np.ndarray:
+    """``(R, 9)`` float64 rows of a MOTChallenge ``gt.txt``."""
+    return _load_rows(Path(path), 9, "ground-truth")[:, :9]
+
+
+def read_results(path: PathLike) -> np.ndarray:
+    """``(R, 10)`` float64 rows ``frame, id, x, y, w, h, conf, -1, -1, -1`` of a results file
+    (missing trailing columns are filled with -1)."""
+    rows = _load_rows(Path(path), 6, "results")
+    out = np.full((rows.shape[0], 10), -1.0)
+    out[:, : min(10, rows.shape[1])] = rows[:, :10]
+    if rows.shape[1] < 7:
+        out[:, 6] = 1.0
+    return out
+
+
+def tracks_to_rows(frame: int, tracks: np.ndarray) -> np.ndarray:
+    """Turn one frame of tracker output into results rows.
+
+    Args:
+        frame: Frame number (from 1).
+        tracks: ``(M, >=6)`` ``[x1, y1, x2, y2, id, conf, ...]`` (the tracker's output layout).
+
+    Returns:
+        ``(M, 10)`` float64 ``frame, id, x, y, w, h, conf, -1, -1, -1``.
+    """
+    tracks = np.asarray(tracks, dtype=np.float64)
+    if tracks.ndim != 2 or tracks.shape[1] < 6:
+        raise ValueError(f"tracks must have shape (M, >=6), got {tracks.shape}")
+    rows = np.full((tracks.shape[0], 10), -1.0)
+    rows[:, 0] = frame
+    rows[:, 1] = tracks[:, 4]
+    rows[:, 2:4] = tracks[:, 0:2]
+    rows[:, 4:6] = tracks[:, 2:4] - tracks[:, 0:2]
+    rows[:, 6] = tracks[:, 5]
+    return rows
+
+
+def write_results(path: PathLike, rows: np.ndarray) -> Path:
+    """Write results rows atomically (temporary file in the same folder, then rename).
+
+    Args:
+        path: Destination ``.txt`` file; parent folders are created.
+        rows: ``(R, >=7)`` ``frame, id, x, y, w, h, conf[, ...]``; rows are sorted by frame then
+            id, and the last three columns are written as -1.
+
+    Returns:
+        The written path.
+    """
+    path = Path(path)
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.size == 0:
+        rows = np.empty((0, 10))
+    if rows.ndim != 2 or rows.shape[1] < 7:
+        raise ValueError(f"rows must have shape (R, >=7), got {rows.shape}")
+    if not np.isfinite(rows[:, :7]).all():
+        raise ValueError("rows contain NaN or inf values")
+    rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+    lines = [
+        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{r[6]:.2f},-1,-1,-1\n"
+        for r in rows
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.writelines(lines)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def list_sequences(root: PathLike) -> List[Path]:
+    """Sequence folders (those holding a ``seqinfo.ini`` or ``det``/``gt``) under ``root``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"MOT root folder not found: {root}")
+    return sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and any((p / n).exists() for n in ("seqinfo.ini", "det", "gt"))
+    )
+
+
+def image_paths(seq_dir: PathLike, info: SeqInfo) -> Dict[int, Path]:
+    """``{frame: path}`` of the images that exist in the sequence's image folder."""
+    folder = Path(seq_dir) / info.im_dir
+    if not folder.is_dir():
+        return {}
+    paths = {}
+    for path in folder.iterdir():
+        if path.suffix.lower() == info.im_ext.lower() and path.stem.isdigit():
+            paths[int(path.stem)] = path
+    return dict(sorted(paths.items()))
+
+
+def iter_frames(
+    detections: MOTDetections, last_frame: int
+) -> Iterator[Tuple[int, np.ndarray, Optional[np.ndarray]]]:
+    """Yield ``(frame, dets, features)`` for frames ``1 .. last_frame`` (empty frames too)."""
+    for number in range(1, last_frame + 1):
+        dets, features = detections.frame(number)
+        yield number, dets, features

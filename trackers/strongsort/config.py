@@ -1,0 +1,175 @@
+"""Every StrongSORT parameter, documented in one place, with YAML loading.
+
+The defaults are the paper's StrongSORT configuration (Du et al., "StrongSORT: Make DeepSORT
+Great Again", TMM 2023, with the authors' MOT17 settings). The paper's ablation steps map to:
+
+============  ==================================================================
+DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
+              matching="cascade", cmc=None, max_cos_dist=0.3``
++BoT          a stronger embedder; ``max_cos_dist=0.4``
++ECC          ``cmc="ecc"``
++NSA          ``nsa=True``
++EMA          ``ema_alpha=0.9``
++MC           ``mc_lambda=0.98, max_cos_dist=0.45``
++woC          ``matching="global"``  (= these defaults)
+============  ==================================================================
+
+``trackers/configs/strongsort.yaml`` holds the same defaults; :meth:`StrongSORTConfig.from_yaml`
+reads such a file (unknown keys are an error).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+import yaml
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "configs" / "strongsort.yaml"
+
+
+@dataclass
+class StrongSORTConfig:
+    """StrongSORT parameters.
+
+    Attributes:
+        min_conf: Detections with a lower confidence are ignored (counted in
+            ``stats["dropped_low_conf"]``). The authors use 0.6 on MOT17.
+        max_cos_dist: Largest association cost accepted in the appearance stage (cosine distance,
+            or the fused MC cost). 0.4 for BoT features, +0.05 with MC.
+        max_iou_dist: Largest ``1 - IoU`` accepted in the IoU stage.
+        max_age: A confirmed track is deleted after more than this many frames without an
+            associated detection.
+        n_init: Hits (birth included) for a tentative track to become confirmed.
+        ema_alpha: EMA weight of the previous embedding (StrongSORT). ``None`` keeps a DeepSORT
+            gallery of the last ``nn_budget`` embeddings instead.
+        nn_budget: Gallery size per track when ``ema_alpha`` is ``None`` (ignored with EMA).
+        mc_lambda: Weight of appearance in the fused cost
+            ``lambda * cosine + (1 - lambda) * Mahalanobis`` (MC). ``None`` uses the gated cosine
+            distance alone (DeepSORT).
+        gating_threshold: Squared Mahalanobis distance above which a pair is forbidden
+            (chi-square 0.95 quantile, 4 degrees of freedom).
+        nsa: Scale the Kalman measurement noise by ``1 - confidence`` (NSA Kalman filter).
+        matching: ``"global"``: one linear assignment over all confirmed tracks (woC);
+            ``"cascade"``: DeepSORT's matching cascade by time since update.
+        assignment_solver: ``"lapjv"`` (``lap.lapjv``, scipy when ``lap`` is missing) or
+            ``"scipy"`` (``scipy.optimize.linear_sum_assignment``); both give optimal matchings.
+        cmc: ``"ecc"`` for online ECC camera motion compensation (needs frames), ``None`` for
+            static cameras.
+        ecc_scale: Frames are downscaled by this factor before ECC.
+        ecc_max_iter: ECC iteration limit.
+        ecc_eps: ECC convergence threshold on the correlation increment.
+        std_weight_position: Kalman position noise standard deviation per pixel of height.
+        std_weight_velocity: Kalman velocity noise standard deviation per pixel of height.
+        per_class: Track each class independently (IDs stay unique across classes).
+        output_predicted: 0 outputs only tracks associated in the current frame. ``k > 0`` also
+            outputs confirmed tracks missed for at most ``k`` consecutive frames, at their
+            predicted box with ``det_index = -1`` (``True`` = 1, DeepSORT's MOT output).
+        trail_length: Frames of track centres kept for :meth:`StrongSORT.plot` trails.
+    """
+
+    min_conf: float = 0.6
+    max_cos_dist: float = 0.45
+    max_iou_dist: float = 0.7
+    max_age: int = 30
+    n_init: int = 3
+    ema_alpha: Optional[float] = 0.9
+    nn_budget: int = 100
+    mc_lambda: Optional[float] = 0.98
+    gating_threshold: float = 9.4877
+    nsa: bool = True
+    matching: str = "global"
+    assignment_solver: str = "lapjv"
+    cmc: Optional[str] = "ecc"
+    ecc_scale: float = 0.1
+    ecc_max_iter: int = 100
+    ecc_eps: float = 1e-5
+    std_weight_position: float = 1.0 / 20
+    std_weight_velocity: float = 1.0 / 160
+    per_class: bool = False
+    output_predicted: int = 0
+    trail_length: int = 30
+
+    def __post_init__(self) -> None:
+        self._check_range("min_conf", low=0.0)
+        self._check_range("max_cos_dist", low=0.0)
+        self._check_range("max_iou_dist", low=0.0, high=1.0)
+        self._check_int("max_age", minimum=0)
+        self._check_int("n_init", minimum=1)
+        if self.ema_alpha is not None:
+            self._check_range("ema_alpha", low=0.0, high=1.0)
+        self._check_int("nn_budget", minimum=1)
+        if self.mc_lambda is not None:
+            self._check_range("mc_lambda", low=0.0, high=1.0)
+        self._check_range("gating_threshold", low=0.0, strict=True)
+        if self.matching not in ("global", "cascade"):
+            raise ValueError(f"matching must be 'global' or 'cascade', got {self.matching!r}")
+        if self.assignment_solver not in ("lapjv", "scipy"):
+            raise ValueError(
+                f"assignment_solver must be 'lapjv' or 'scipy', got {self.assignment_solver!r}"
+            )
+        if self.cmc not in (None, "ecc"):
+            raise ValueError(f"cmc must be 'ecc' or None, got {self.cmc!r}")
+        self._check_range("ecc_scale", low=0.0, high=1.0, strict=True)
+        self._check_int("ecc_max_iter", minimum=1)
+        self._check_range("ecc_eps", low=0.0, strict=True)
+        self._check_range("std_weight_position", low=0.0, strict=True)
+        self._check_range("std_weight_velocity", low=0.0, strict=True)
+        self._check_int("output_predicted", minimum=0)
+        self._check_int("trail_length", minimum=1)
+        self.nsa = bool(self.nsa)
+        self.per_class = bool(self.per_class)
+        self.output_predicted = int(self.output_predicted)
+
+    @property
+    def feature_budget(self) -> int:
+        """Embeddings stored per track: 1 with EMA, ``nn_budget`` for a DeepSORT gallery."""
+        return 1 if self.ema_alpha is not None else self.nn_budget
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> StrongSORTConfig:
+        """Build from a mapping; unknown keys raise ``ValueError`` naming them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown StrongSORT parameter(s) {unknown}; valid: {sorted(known)}")
+        return cls(**dict(values))
+
+    @classmethod
+    def from_yaml(cls, path: Union[str, Path], **overrides: Any) -> StrongSORTConfig:
+        """Read a YAML mapping of parameters (missing keys keep their defaults).
+
+        Args:
+            path: YAML file.
+            **overrides: Parameters that take precedence over the file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"StrongSORT config file not found: {path}")
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(values, dict):
+            raise ValueError(f"StrongSORT config {path} must hold a mapping, got {type(values)}")
+        return cls.from_dict({**values, **overrides})
+
+    def to_dict(self) -> dict:
+        """Plain ``{name: value}`` mapping of all parameters."""
+        return dataclasses.asdict(self)
+
+    def _check_range(
+        self, name: str, low: float, high: float = float("inf"), strict: bool = False
+    ) -> None:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        too_low = value <= low if strict else value < low
+        if too_low or value > high or value != value:
+            bound = ">" if strict else ">="
+            raise ValueError(f"{name} must be {bound} {low} and <= {high}, got {value!r}")
+        setattr(self, name, float(value))
+
+    def _check_int(self, name: str, minimum: int) -> None:
+        value = getattr(self, name)
+        if not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")

@@ -1,0 +1,312 @@
+"""The StrongSORT facade: input checking, embeddings, camera motion, per-class routing, output.
+
+>>> tracker = StrongSORT(embedder=extractor)            # doctest: +SKIP
+>>> tracks = tracker.update(dets, frame)                # (M, 8) [x1, y1, x2, y2, id, conf, cls, i]
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Union
+
+import numpy as np
+
+from ..cmc import ECC
+from ..plotting import draw_tracks
+from .appearance import normalize_rows
+from .config import StrongSORTConfig
+from .tracker import IdCounter, Tracker
+
+# Coordinates beyond this many pixels are treated like non-finite ones: such boxes only come
+# from broken detectors, and squaring them would overflow the IoU and Kalman arithmetic.
+MAX_ABS_COORDINATE = 1e6
+
+ConfigLike = Union[StrongSORTConfig, Mapping[str, Any], str, Path, None]
+
+
+class StrongSORT:
+    """StrongSORT multi-object tracker (DeepSORT + BoT features, ECC, NSA, EMA, MC, woC).
+
+    Args:
+        embedder: Any object with ``from_frame(frame, boxes_xyxy) -> (N, D) float32`` (for
+            example :class:`strongsort_reid.utils.feature_extractor.FeatureExtractor`). Not
+            needed when embeddings are passed to :meth:`update` as ``embs``.
+        config: A :class:`StrongSORTConfig`, a mapping of parameters, or a YAML file path.
+        reid_weights: Instead of ``embedder``: a registry weight name or a checkpoint path; a
+            FeatureExtractor is built on first use (torch is imported only then).
+        reid_model: Architecture of ``reid_weights``; inferred from registered weight names.
+        device: Device of that FeatureExtractor.
+        **params: Parameters overriding ``config`` (see :class:`StrongSORTConfig`).
+
+    Attributes:
+        config: The effective :class:`StrongSORTConfig`.
+        stats: Counters: ``frames``, ``detections`` (rows received), ``dropped_invalid``
+            (non-finite values, non-positive size, absurd coordinates or non-finite
+            embeddings), ``dropped_low_conf`` (below ``min_conf``), ``cmc_failures`` (ECC did not
+            converge) and ``cmc_resets`` (frame size changed).
+    """
+
+    def __init__(
+        self,
+        embedder: Any = None,
+        *,
+        config: ConfigLike = None,
+        reid_weights: Union[str, Path, None] = None,
+        reid_model: Optional[str] = None,
+        device: str = "cpu",
+        **params: Any,
+    ):
+        self.config = _resolve_config(config, params)
+        if embedder is not None and not callable(getattr(embedder, "from_frame", None)):
+            raise ValueError(
+                f"embedder must have a from_frame(frame, boxes_xyxy) method, got {type(embedder)}"
+            )
+        if embedder is not None and reid_weights is not None:
+            raise ValueError("pass either embedder or reid_weights, not both")
+        self._embedder = embedder
+        self._reid_weights = reid_weights
+        self._reid_model = reid_model
+        self._device = device
+        self.reset()
+
+    @classmethod
+    def from_yaml(cls, path: Union[str, Path], embedder: Any = None, **kwargs: Any) -> StrongSORT:
+        """Build from a YAML parameter file; ``kwargs`` as in the constructor."""
+        return cls(embedder, config=StrongSORTConfig.from_yaml(path), **kwargs)
+
+    def reset(self) -> None:
+        """Forget all tracks, identities (next one is 1 again), CMC state, trails and stats."""
+        self._ids = IdCounter()
+        self._trackers: Dict[Any, Tracker] = {}
+        self._ecc = (
+            ECC(self.config.ecc_scale, self.config.ecc_max_iter, self.config.ecc_eps)
+            if self.config.cmc == "ecc"
+            else None
+        )
+        self._embedding_dim: Optional[int] = None
+        self._history: deque = deque(maxlen=self.config.trail_length)
+        self._last_output = np.empty((0, 8))
+        self.stats = dict.fromkeys(
+            (
+                "frames",
+                "detections",
+                "dropped_invalid",
+                "dropped_low_conf",
+                "cmc_failures",
+                "cmc_resets",
+            ),
+            0,
+        )
+
+    @property
+    def embedder(self) -> Any:
+        """The appearance embedder (built from ``reid_weights`` on first access)."""
+        if self._embedder is None and self._reid_weights is not None:
+            self._embedder = _build_feature_extractor(
+                self._reid_weights, self._reid_model, self._device
+            )
+        return self._embedder
+
+    @property
+    def num_tracks(self) -> int:
+        """Live tracks (tentative and confirmed) over all classes."""
+        return sum(len(t) for t in self._trackers.values())
+
+    def update(
+        self, dets: Any, frame: Optional[np.ndarray] = None, embs: Optional[Any] = None
+    ) -> np.ndarray:
+        """Track one frame.
+
+        Args:
+            dets: ``(N, 6)`` ``[x1, y1, x2, y2, conf, cls]`` in pixels; ``(0, 6)`` or ``(0,)``
+                when there is nothing. Invalid rows are dropped and counted in ``stats``.
+            frame: ``uint8 HxWx3`` BGR image, needed by the embedder and by ECC (CMC is skipped
+                without it).
+            embs: ``(N, D)`` embeddings row-aligned with ``dets`` (L2-normalised here); if
+                ``None`` they come from ``embedder.from_frame(frame, boxes)``.
+
+        Returns:
+            ``(M, 8)`` float64 ``[x1, y1, x2, y2, id, conf, cls, det_index]`` of confirmed
+            tracks; ``det_index`` is the row in ``dets`` (-1 for predicted-only rows).
+        """
+        dets = _check_dets(dets)
+        if frame is not None:
+            _check_frame(frame)
+        keep = _valid_rows(dets)
+        confident = keep & (dets[:, 4] >= self.config.min_conf)
+        det_index = np.flatnonzero(confident)
+        features = self._embeddings(dets, det_index, frame, embs)  # may raise: count after
+        stats = self.stats
+        stats["frames"] += 1
+        stats["detections"] += dets.shape[0]
+        stats["dropped_invalid"] += int(dets.shape[0] - keep.sum())
+        stats["dropped_low_conf"] += int(keep.sum() - det_index.size)
+        # One sum is much cheaper than a per-row check, and NaN/inf anywhere makes it non-finite.
+        if not np.isfinite(features.sum(dtype=np.float64)):
+            finite = np.isfinite(features).all(axis=1)
+            stats["dropped_invalid"] += int((~finite).sum())
+            det_index, features = det_index[finite], features[finite]
+        features = normalize_rows(features)
+        chosen = dets[det_index]
+
+        if self._ecc is not None and frame is not None:
+            self._compensate_camera(frame)
+        if self.config.per_class:
+            self._step_per_class(chosen, features, det_index)
+        else:
+            tracker = self._trackers.get(None)
+            if tracker is None:
+                tracker = self._trackers[None] = Tracker(self.config, self._ids)
+            tracker.step(chosen[:, :4], chosen[:, 4], chosen[:, 5], features, det_index)
+        outputs = [t.outputs() for t in self._trackers.values()]
+        output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs or [np.empty((0, 8))])
+        self._last_output = output
+        self._history.append(output)  # trails are computed only when plotting
+        return output
+
+    def plot(self, frame: np.ndarray, tracks: Optional[np.ndarray] = None) -> np.ndarray:
+        """Draw boxes, identities and trails of the last ``trail_length`` frames.
+
+        Args:
+            frame: ``uint8 HxWx3`` BGR image (a copy is drawn on).
+            tracks: ``(M, 8)`` output of :meth:`update`; defaults to the last one.
+        """
+        tracks = self._last_output if tracks is None else np.asarray(tracks, dtype=np.float64)
+        if tracks.ndim != 2 or tracks.shape[1] != 8:
+            raise ValueError(f"tracks must have shape (M, 8), got {tracks.shape}")
+        wanted = tracks[:, 4].astype(np.int64)
+        past = np.concatenate([np.empty((0, 8)), *self._history])  # oldest frame first
+        past = past[np.isin(past[:, 4].astype(np.int64), wanted)]
+        centres = (past[:, 0:2] + past[:, 2:4]) / 2
+        trails = {int(i): centres[past[:, 4] == i] for i in wanted}
+        return draw_tracks(frame, tracks, trails)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
+        """``(len(det_index), D)`` float32 embeddings of the kept detections."""
+        if embs is not None:
+            embs = np.asarray(embs, dtype=np.float32)
+            if embs.ndim != 2 or embs.shape[0] != dets.shape[0] or embs.shape[1] == 0:
+                raise ValueError(
+                    f"embs must have shape (N, D) with N = len(dets) = {dets.shape[0]} and D > 0, "
+                    f"got {embs.shape}"
+                )
+            features = embs[det_index]
+        elif det_index.size == 0:
+            return np.empty((0, self._embedding_dim or 0), dtype=np.float32)
+        else:
+            embedder = self.embedder
+            if embedder is None:
+                raise ValueError(
+                    "embs is None and the tracker has no embedder: pass embs=(N, D) or build "
+                    "StrongSORT with embedder= or reid_weights="
+                )
+            if frame is None:
+                raise ValueError("frame is required to compute embeddings with the embedder")
+            boxes = dets[det_index, :4].astype(np.float32)
+            features = embedder.from_frame(frame, boxes)
+            if isinstance(features, tuple):
+                # Extractors may also return a validity mask; their zero vectors for invalid
+                # crops never match by appearance, so the mask is not needed here.
+                features = features[0]
+            features = np.asarray(features, dtype=np.float32)
+            if features.ndim != 2 or features.shape[0] != det_index.size:
+                raise ValueError(
+                    f"embedder.from_frame returned shape {features.shape}, expected "
+                    f"({det_index.size}, D)"
+                )
+        if features.shape[0] or embs is not None:
+            self._check_dim(features.shape[1])
+        return features
+
+    def _check_dim(self, dim: int) -> None:
+        if self._embedding_dim is None:
+            self._embedding_dim = dim
+        elif dim != self._embedding_dim:
+            raise ValueError(
+                f"embedding dimension changed from {self._embedding_dim} to {dim} mid-stream"
+            )
+
+    def _compensate_camera(self, frame: np.ndarray) -> None:
+        warp = self._ecc.estimate(frame, skip=self.num_tracks == 0)
+        status = self._ecc.last_status
+        if status == "failed":
+            self.stats["cmc_failures"] += 1
+        elif status == "reset":
+            self.stats["cmc_resets"] += 1
+        elif status == "ok":
+            for tracker in self._trackers.values():
+                tracker.apply_camera_motion(warp)
+
+    def _step_per_class(self, chosen, features, det_index) -> None:
+        classes = chosen[:, 5]
+        for value in set(self._trackers) | set(np.unique(classes).tolist()):
+            tracker = self._trackers.get(value)
+            if tracker is None:
+                tracker = self._trackers[value] = Tracker(self.config, self._ids)
+            rows = classes == value
+            tracker.step(
+                chosen[rows, :4], chosen[rows, 4], chosen[rows, 5], features[rows], det_index[rows]
+            )
+        # Classes without live tracks are dropped so their number stays bounded.
+        for value in [v for v, t in self._trackers.items() if len(t) == 0]:
+            del self._trackers[value]
+
+
+def _resolve_config(config: ConfigLike, params: Mapping[str, Any]) -> StrongSORTConfig:
+    if config is None:
+        return StrongSORTConfig.from_dict(params)
+    if isinstance(config, StrongSORTConfig):
+        return StrongSORTConfig.from_dict({**config.to_dict(), **params})
+    if isinstance(config, (str, Path)):
+        return StrongSORTConfig.from_yaml(config, **params)
+    if isinstance(config, Mapping):
+        return StrongSORTConfig.from_dict({**config, **params})
+    raise ValueError(f"config must be a StrongSORTConfig, mapping or YAML path, got {type(config)}")
+
+
+def _check_dets(dets: Any) -> np.ndarray:
+    """``(N, 6)`` float64 copy of ``dets``; ``ValueError`` for any other shape."""
+    try:
+        array = np.asarray(dets, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"dets must be a numeric (N, 6) array: {error}") from None
+    if array.size == 0 and array.ndim in (1, 2) and (array.ndim == 1 or array.shape[1] == 6):
+        return np.empty((0, 6))
+    if array.ndim != 2 or array.shape[1] != 6:
+        raise ValueError(
+            f"dets must have shape (N, 6) [x1, y1, x2, y2, conf, cls], got {array.shape}"
+        )
+    return array
+
+
+def _check_frame(frame: Any) -> None:
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+        raise ValueError(f"frame must be a uint8 numpy image, got {type(frame).__name__}")
+    if not (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3)) or frame.size == 0:
+        raise ValueError(f"frame must be HxWx3 (BGR) or HxW, got shape {frame.shape}")
+
+
+def _valid_rows(dets: np.ndarray) -> np.ndarray:
+    """``(N,)`` mask of rows with finite values, sane coordinates and positive size."""
+    finite = np.isfinite(dets).all(axis=1)
+    sane = (np.abs(np.where(finite[:, None], dets[:, :4], 0.0)) <= MAX_ABS_COORDINATE).all(axis=1)
+    return finite & sane & (dets[:, 2] > dets[:, 0]) & (dets[:, 3] > dets[:, 1])
+
+
+def _build_feature_extractor(weights: Union[str, Path], model: Optional[str], device: str):
+    """Build the project's FeatureExtractor (imports torch only now)."""
+    if model is None:
+        from strongsort_reid.models.registry import get_weights_entry
+
+        try:
+            model = get_weights_entry(Path(str(weights)).stem).arch
+        except KeyError:
+            raise ValueError(
+                f"cannot infer the architecture of reid_weights={str(weights)!r}: pass reid_model="
+            ) from None
+    from strongsort_reid.utils.feature_extractor import FeatureExtractor
+
+    return FeatureExtractor(model, model_path=str(weights), device=device)

@@ -1,0 +1,235 @@
+"""Association and track management for one group of tracks, batched over all tracks.
+
+One :meth:`Tracker.step` per frame (after :meth:`Tracker.apply_camera_motion` when CMC is on):
+
+1. Kalman prediction of every state;
+2. appearance stage: confirmed tracks against all detections with the cost
+   ``lambda * cosine + (1 - lambda) * Mahalanobis`` (MC), pairs outside the chi-square gate
+   forbidden, solved by one global assignment (woC) or DeepSORT's matching cascade;
+3. IoU stage: tentative tracks and confirmed tracks updated in the previous frame but unmatched
+   now, against the remaining detections, cost ``1 - IoU``;
+4. Kalman update (NSA) and appearance update (EMA or gallery) of matched tracks, deletion of
+   lost tracks, birth of tentative tracks from unmatched detections.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from ..cmc import warp_tracks
+from .appearance import cosine_distance, ema_update, gallery_push
+from .config import StrongSORTConfig
+from .iou_matching import iou_cost
+from .kalman_filter import KalmanFilterXYAH
+from .linear_assignment import INFTY_COST, matching_cascade, min_cost_matching
+from .track import TrackSet, TrackState, xyah_to_xyxy, xyxy_to_xyah
+
+_EMPTY = np.empty(0, dtype=np.int64)
+# Plain ints: comparing arrays with IntEnum members goes through slow enum attribute lookups.
+_TENTATIVE = int(TrackState.TENTATIVE)
+_CONFIRMED = int(TrackState.CONFIRMED)
+
+
+class IdCounter:
+    """Hands out track identities 1, 2, 3, ... (shared by the per-class trackers)."""
+
+    def __init__(self) -> None:
+        self.next_id = 1
+
+    def take(self, count: int) -> np.ndarray:
+        """``(count,)`` int64 fresh identities."""
+        ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
+        self.next_id += count
+        return ids
+
+
+class Tracker:
+    """Multi-target tracker core (one class, or all classes together).
+
+    Args:
+        config: Tracker parameters.
+        ids: Identity source; trackers that share one never reuse an identity.
+    """
+
+    def __init__(self, config: StrongSORTConfig, ids: IdCounter):
+        self.config = config
+        self.ids = ids
+        self.kf = KalmanFilterXYAH(config.std_weight_position, config.std_weight_velocity)
+        self.tracks: Optional[TrackSet] = None
+
+    def __len__(self) -> int:
+        return 0 if self.tracks is None else len(self.tracks)
+
+    def apply_camera_motion(self, warp: np.ndarray) -> None:
+        """Warp all track states by a ``(2, 3)`` previous-to-current camera motion."""
+        if len(self):
+            warp_tracks(self.tracks.mean, self.tracks.covariance, warp)
+
+    def step(
+        self,
+        boxes: np.ndarray,
+        conf: np.ndarray,
+        cls: np.ndarray,
+        features: np.ndarray,
+        det_index: np.ndarray,
+    ) -> None:
+        """Advance one frame with this frame's detections.
+
+        Args:
+            boxes: ``(N, 4)`` float64 ``x1, y1, x2, y2`` with positive width and height.
+            conf: ``(N,)`` float64 confidences.
+            cls: ``(N,)`` float64 classes.
+            features: ``(N, D)`` float32 unit embeddings.
+            det_index: ``(N,)`` int64 rows of the caller's detection array (reported back).
+        """
+        if self.tracks is None:
+            if boxes.shape[0] == 0:
+                return
+            self.tracks = TrackSet(self.config.feature_budget, features.shape[1])
+        tracks = self.tracks
+        if len(tracks):
+            tracks.mean, tracks.covariance = self.kf.predict(tracks.mean, tracks.covariance)
+            tracks.age += 1
+            tracks.time_since_update += 1
+            tracks.det_index.fill(-1)
+        measurements = xyxy_to_xyah(boxes)
+        rows, dets, unmatched_dets = self._associate(boxes, measurements, features)
+        if rows.size:
+            self._update_matched(rows, dets, measurements, conf, cls, features, det_index)
+        self._delete_lost()
+        if unmatched_dets.size:
+            self._start_tracks(unmatched_dets, measurements, conf, cls, features, det_index)
+
+    def outputs(self) -> np.ndarray:
+        """``(M, 8)`` float64 rows ``[x1, y1, x2, y2, id, conf, cls, det_index]``.
+
+        Confirmed tracks associated in this frame, plus those missed for at most
+        ``config.output_predicted`` frames (predicted box, ``det_index = -1``); boxes with a
+        non-positive predicted height or aspect ratio are left out.
+        """
+        tracks = self.tracks
+        if tracks is None or not len(tracks):
+            return np.empty((0, 8))
+        # A long prediction of a shrinking box can reach a non-positive height: not a box.
+        selected = (
+            (tracks.state == _CONFIRMED)
+            & (tracks.time_since_update <= self.config.output_predicted)
+            & (tracks.mean[:, 2] > 0)
+            & (tracks.mean[:, 3] > 0)
+        )
+        out = np.empty((int(selected.sum()), 8))
+        out[:, :4] = xyah_to_xyxy(tracks.mean[selected, :4])
+        out[:, 4] = tracks.track_id[selected]
+        out[:, 5] = tracks.conf[selected]
+        out[:, 6] = tracks.cls[selected]
+        out[:, 7] = tracks.det_index[selected]
+        return out
+
+    # -- association --------------------------------------------------------------------------
+
+    def _associate(self, boxes: np.ndarray, measurements: np.ndarray, features: np.ndarray):
+        """Return ``(track_rows (K,), det_rows (K,), unmatched_dets (U,))``."""
+        tracks, cfg = self.tracks, self.config
+        n_dets = boxes.shape[0]
+        free_dets = np.arange(n_dets, dtype=np.int64)
+        if not len(tracks) or n_dets == 0:
+            return _EMPTY, _EMPTY, free_dets
+        confirmed = tracks.state == _CONFIRMED
+        confirmed_rows = confirmed.nonzero()[0]
+        track_rows = det_rows = _EMPTY
+        lost_rows = confirmed_rows
+        if confirmed_rows.size:
+            cost = self._appearance_cost(confirmed_rows, measurements, features)
+            if cfg.matching == "cascade":
+                rows, det_rows, unmatched, free_dets = matching_cascade(
+                    cost,
+                    cfg.max_cos_dist,
+                    tracks.time_since_update[confirmed_rows],
+                    cfg.max_age,
+                    cfg.assignment_solver,
+                )
+            else:
+                rows, det_rows, unmatched, free_dets = min_cost_matching(
+                    cost, cfg.max_cos_dist, cfg.assignment_solver
+                )
+            track_rows = confirmed_rows[rows]
+            lost_rows = confirmed_rows[unmatched]
+        # Tracks seen in the previous frame get a second chance by overlap alone.
+        just_missed = lost_rows[tracks.time_since_update[lost_rows] == 1]
+        iou_rows = np.concatenate([(~confirmed).nonzero()[0], just_missed])
+        if iou_rows.size == 0 or free_dets.size == 0:
+            return track_rows, det_rows, free_dets
+        cost = iou_cost(xyah_to_xyxy(tracks.mean[iou_rows, :4]), boxes[free_dets])
+        rows, cols, _, unmatched_dets = min_cost_matching(
+            cost, cfg.max_iou_dist, cfg.assignment_solver
+        )
+        return (
+            np.concatenate([track_rows, iou_rows[rows]]),
+            np.concatenate([det_rows, free_dets[cols]]),
+            free_dets[unmatched_dets],
+        )
+
+    def _appearance_cost(
+        self, rows: np.ndarray, measurements: np.ndarray, features: np.ndarray
+    ) -> np.ndarray:
+        """Gated (and MC-fused) cost ``(len(rows), N)`` of the appearance stage."""
+        tracks, cfg = self.tracks, self.config
+        cost = cosine_distance(tracks.features[rows], tracks.feature_count[rows], features)
+        maha = self.kf.gating_distance(tracks.mean[rows], tracks.covariance[rows], measurements)
+        if cfg.mc_lambda is not None:
+            cost = cfg.mc_lambda * cost + (1.0 - cfg.mc_lambda) * maha
+        cost[maha > cfg.gating_threshold] = INFTY_COST
+        return cost
+
+    # -- track management ---------------------------------------------------------------------
+
+    def _update_matched(self, rows, dets, measurements, conf, cls, features, det_index) -> None:
+        tracks, cfg = self.tracks, self.config
+        mean, cov = self.kf.update(
+            tracks.mean[rows],
+            tracks.covariance[rows],
+            measurements[dets],
+            conf[dets] if cfg.nsa else None,
+        )
+        tracks.mean[rows] = mean
+        tracks.covariance[rows] = cov
+        if cfg.ema_alpha is not None:
+            ema_update(tracks.features, rows, features[dets], cfg.ema_alpha)
+        else:
+            gallery_push(tracks.features, tracks.feature_count, rows, features[dets])
+        tracks.hits[rows] += 1
+        tracks.time_since_update[rows] = 0
+        tracks.conf[rows] = conf[dets]
+        tracks.cls[rows] = cls[dets]
+        tracks.det_index[rows] = det_index[dets]
+        promote = rows[tracks.hits[rows] >= cfg.n_init]
+        tracks.state[promote] = _CONFIRMED
+
+    def _delete_lost(self) -> None:
+        tracks = self.tracks
+        missed = tracks.time_since_update > 0
+        lost = (missed & (tracks.state == _TENTATIVE)) | (
+            tracks.time_since_update > self.config.max_age
+        )
+        if lost.any():
+            tracks.keep(~lost)
+
+    def _start_tracks(self, dets, measurements, conf, cls, features, det_index) -> None:
+        mean, cov = self.kf.initiate(measurements[dets])
+        state = np.full(
+            dets.size,
+            _CONFIRMED if self.config.n_init <= 1 else _TENTATIVE,
+            dtype=np.int8,
+        )
+        self.tracks.append(
+            mean,
+            cov,
+            self.ids.take(dets.size),
+            state,
+            conf[dets],
+            cls[dets],
+            det_index[dets],
+            features[dets],
+        )
