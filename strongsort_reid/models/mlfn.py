@@ -22,15 +22,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.models.registry import register_model
-from strongsort_reid.models.resnet import (
+from strongsort_reid.models.common import (
     TORCHREID_ZOO_URL,
-    ReIDOutput,
-    check_loss,
+    ReIDModel,
+    check_positive_int,
+    conv1x1_bn,
     init_reid_weights,
     register_zoo_weights,
-    reid_output,
 )
+from strongsort_reid.models.registry import register_model
 
 __all__ = ["MLFN", "MLFNBlock", "mlfn"]
 
@@ -99,10 +99,7 @@ class MLFNBlock(nn.Module):
 
         self.downsample = None
         if in_channels != out_channels or stride > 1:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
+            self.downsample = conv1x1_bn(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         selection = self.fsm(x)
@@ -119,8 +116,11 @@ class MLFNBlock(nn.Module):
         return F.relu(out + identity), selection
 
 
-class MLFN(nn.Module):
-    """MLFN backbone with torchreid's ReID head.
+class MLFN(ReIDModel):
+    """MLFN backbone with torchreid's ReID output semantics (:meth:`ReIDModel.forward`).
+
+    The head is MLFN's own: the embedding fuses the pooled maps and the factor signature
+    (:meth:`_embed`) instead of :meth:`ReIDModel._build_head`'s pooled ``fc`` layers.
 
     Args:
         num_classes: Number of training identities.
@@ -139,9 +139,9 @@ class MLFN(nn.Module):
         groups: int = 32,
         embed_dim: int = 1024,
     ) -> None:
-        super().__init__()
-        self.loss = check_loss(loss)
-        self.feature_dim = embed_dim
+        super().__init__(num_classes, loss)
+        check_positive_int(groups, "groups")
+        self.feature_dim = check_positive_int(embed_dim, "embed_dim")
 
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3)
         self.bn1 = nn.BatchNorm2d(64)
@@ -167,7 +167,7 @@ class MLFN(nn.Module):
             nn.BatchNorm2d(embed_dim),
             nn.ReLU(inplace=True),
         )
-        self.classifier = nn.Linear(embed_dim, num_classes)
+        self.classifier = nn.Linear(embed_dim, self.num_classes)
         init_reid_weights(self)
 
     def _backbone(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -183,11 +183,11 @@ class MLFN(nn.Module):
         """``(B, 3, H, W)`` images -> ``(B, 2048, H/32, W/32)`` maps of the last block."""
         return self._backbone(x)[0]
 
-    def forward(self, x: torch.Tensor) -> ReIDOutput:
-        """``(B, 3, H, W)`` float images (ImageNet-normalised RGB) -> see ``reid_output``."""
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, H, W)`` images -> ``(B, embed_dim)`` fused embeddings ``(fc_x + fc_s) / 2``."""
         maps, signature = self._backbone(x)
         v = (self.fc_x(self.global_avgpool(maps)) + self.fc_s(signature)) * 0.5
-        return reid_output(v.flatten(1), self.classifier, self.loss, self.training)
+        return v.flatten(1)
 
 
 @register_model("mlfn", imagenet_url=MLFN_IMAGENET_URL)

@@ -15,16 +15,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.models.registry import register_model
-from strongsort_reid.models.resnet import (
+from strongsort_reid.models.common import (
     TORCHREID_ZOO_URL,
-    ReIDOutput,
-    build_fc_layers,
-    check_loss,
+    ConvNormAct,
+    ReIDModel,
+    conv1x1_bn,
     init_reid_weights,
     register_zoo_weights,
-    reid_output,
 )
+from strongsort_reid.models.registry import register_model
 
 __all__ = ["MobileNetV2", "mobilenetv2_x1_0", "mobilenetv2_x1_4"]
 
@@ -42,34 +41,6 @@ INVERTED_RESIDUAL_SETTINGS = (
     (6, 160, 3, 2),
     (6, 320, 1, 1),
 )
-
-
-class ConvBlock(nn.Module):
-    """Convolution without bias, BatchNorm, ReLU6 (keys ``conv.*``, ``bn.*``)."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        padding: int = 0,
-        groups: int = 1,
-    ) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            groups=groups,
-            bias=False,
-        )
-        self.bn = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu6(self.bn(self.conv(x)))
 
 
 class InvertedResidual(nn.Module):
@@ -90,19 +61,19 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = in_channels * expansion
         self.use_residual = stride == 1 and in_channels == out_channels
-        self.conv1 = ConvBlock(in_channels, hidden, 1)
-        self.dwconv2 = ConvBlock(hidden, hidden, 3, stride=stride, padding=1, groups=hidden)
-        # Linear bottleneck: no activation after the projection (paper, Sec. 3.2).
-        self.conv3 = nn.Sequential(
-            nn.Conv2d(hidden, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels)
+        self.conv1 = ConvNormAct(in_channels, hidden, 1, activation=F.relu6)
+        self.dwconv2 = ConvNormAct(
+            hidden, hidden, 3, stride=stride, padding=1, groups=hidden, activation=F.relu6
         )
+        # Linear bottleneck: no activation after the projection (paper, Sec. 3.2).
+        self.conv3 = conv1x1_bn(hidden, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv3(self.dwconv2(self.conv1(x)))
         return x + out if self.use_residual else out
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(ReIDModel):
     """MobileNetV2 backbone with torchreid's ReID head.
 
     Args:
@@ -124,15 +95,14 @@ class MobileNetV2(nn.Module):
         fc_dims: Optional[Sequence[int]] = None,
         dropout_p: Optional[float] = None,
     ) -> None:
-        super().__init__()
+        super().__init__(num_classes, loss)
         if width_mult <= 0:
             raise ValueError(f"width_mult must be positive, got {width_mult!r}")
-        self.loss = check_loss(loss)
         channels = int(32 * width_mult)
         # The last layer is not thinned below 1280 (paper, Sec. 5.1).
         last_channels = int(1280 * width_mult) if width_mult > 1 else 1280
 
-        self.conv1 = ConvBlock(3, channels, 3, stride=2, padding=1)
+        self.conv1 = ConvNormAct(3, channels, 3, stride=2, padding=1, activation=F.relu6)
         for index, (expansion, width, repeats, stride) in enumerate(INVERTED_RESIDUAL_SETTINGS):
             out_channels = int(width * width_mult)
             blocks = [InvertedResidual(channels, out_channels, expansion, stride)]
@@ -142,12 +112,8 @@ class MobileNetV2(nn.Module):
             ]
             self.add_module(f"conv{index + 2}", nn.Sequential(*blocks))
             channels = out_channels
-        self.conv9 = ConvBlock(channels, last_channels, 1)
-        self.global_avgpool = nn.AdaptiveAvgPool2d(1)
-
-        self.fc = build_fc_layers(fc_dims, last_channels, dropout_p)
-        self.feature_dim = fc_dims[-1] if fc_dims else last_channels
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self.conv9 = ConvNormAct(channels, last_channels, 1, activation=F.relu6)
+        self._build_head(last_channels, fc_dims, dropout_p)
         init_reid_weights(self)
 
     def featuremaps(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,13 +122,6 @@ class MobileNetV2(nn.Module):
         for index in range(2, 9):
             x = getattr(self, f"conv{index}")(x)
         return self.conv9(x)
-
-    def forward(self, x: torch.Tensor) -> ReIDOutput:
-        """``(B, 3, H, W)`` float images (ImageNet-normalised RGB) -> see ``reid_output``."""
-        v = self.global_avgpool(self.featuremaps(x)).flatten(1)
-        if self.fc is not None:
-            v = self.fc(v)
-        return reid_output(v, self.classifier, self.loss, self.training)
 
 
 @register_model("mobilenetv2_x1_0", imagenet_url=MOBILENETV2_X1_0_IMAGENET_URL)

@@ -10,23 +10,31 @@ depthwise 3x3 conv), so the streams see receptive fields of 3, 5, 7 and 9 pixels
 fuses them with a shared channel gate. Module names follow torchreid exactly so that its
 model-zoo checkpoints load with ``strict=True``.
 
-The building blocks and :class:`OSNetBase` (head, forward semantics, initialisation) are
-shared with :mod:`strongsort_reid.models.osnet_ain`.
+The building blocks are shared with :mod:`strongsort_reid.models.osnet_ain`; the head,
+forward semantics and initialisation are those of
+:class:`~strongsort_reid.models.common.ReIDModel`.
 """
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple, Union
+from typing import Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.models.registry import WeightsEntry, register_model, register_weights
+from strongsort_reid.models.common import (
+    TORCHREID_ZOO_URL,
+    ConvNormAct,
+    ReIDModel,
+    check_positive_int,
+    init_reid_weights,
+    register_zoo_weights,
+)
+from strongsort_reid.models.registry import register_model
 
 __all__ = [
     "OSNet",
-    "OSNetBase",
     "osnet_ibn_x1_0",
     "osnet_x0_25",
     "osnet_x0_5",
@@ -42,60 +50,9 @@ OSNET_CHANNELS = {
     "x0_25": (16, 64, 96, 128),
 }
 
-ModelOutput = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
-
-
 ##########
 # Building blocks (shared with osnet_ain)
 ##########
-
-
-class ConvLayer(nn.Module):
-    """``k x k`` conv -> BatchNorm (or affine InstanceNorm) -> ReLU; the network stem.
-
-    Args:
-        in_channels: Input channels.
-        out_channels: Output channels.
-        kernel_size: Square kernel size.
-        stride: Convolution stride.
-        padding: Zero padding on each side.
-        instance_norm: Normalise with ``InstanceNorm2d(affine=True)`` instead of batch norm
-            (the IBN and AIN variants do this in the stem to remove image style).
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int,
-        stride: int = 1,
-        padding: int = 0,
-        instance_norm: bool = False,
-    ) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(
-            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
-        )
-        if instance_norm:
-            self.bn = nn.InstanceNorm2d(out_channels, affine=True)
-        else:
-            self.bn = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C_in, H, W) -> (B, C_out, H', W')``."""
-        return F.relu(self.bn(self.conv(x)))
-
-
-class Conv1x1(nn.Module):
-    """1x1 conv -> BatchNorm -> ReLU; ``(B, C_in, H, W) -> (B, C_out, H, W)``."""
-
-    def __init__(self, in_channels: int, out_channels: int) -> None:
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(x)))
 
 
 class Conv1x1Linear(nn.Module):
@@ -182,7 +139,7 @@ class OSBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, instance_norm: bool = False) -> None:
         super().__init__()
         mid = out_channels // self.bottleneck_reduction
-        self.conv1 = Conv1x1(in_channels, mid)
+        self.conv1 = ConvNormAct(in_channels, mid, 1)
         self.conv2a = LightConv3x3(mid, mid)
         self.conv2b = _lite_stack(mid, 2)
         self.conv2c = _lite_stack(mid, 3)
@@ -216,90 +173,10 @@ def _lite_stack(channels: int, depth: int) -> nn.Sequential:
 
 def transition(channels: int) -> nn.Sequential:
     """1x1 conv then 2x2 average pooling: halves height and width between stages."""
-    return nn.Sequential(Conv1x1(channels, channels), nn.AvgPool2d(2, stride=2))
+    return nn.Sequential(ConvNormAct(channels, channels, 1), nn.AvgPool2d(2, stride=2))
 
 
-class OSNetBase(nn.Module):
-    """Head and torchreid forward semantics shared by OSNet and OSNet-AIN.
-
-    Subclasses call ``super().__init__(num_classes, loss)``, build their backbone
-    (its modules must be registered first so ``state_dict`` keys come in torchreid's
-    order), implement :meth:`featuremaps`, then call :meth:`_build_head` and
-    :meth:`_init_params`.
-
-    Attributes:
-        feature_dim: Length of the embedding returned in eval mode.
-        loss: ``"softmax"`` or ``"triplet"``.
-    """
-
-    def __init__(self, num_classes: int, loss: str) -> None:
-        super().__init__()
-        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-        if loss not in ("softmax", "triplet"):
-            raise ValueError(f"loss must be 'softmax' or 'triplet', got {loss!r}")
-        self.loss = loss
-        self.num_classes = num_classes
-
-    def _build_head(self, in_channels: int, feature_dim: int) -> None:
-        """Global average pooling, ``Linear -> BN1d -> ReLU`` embedding, classifier."""
-        if not isinstance(feature_dim, int) or isinstance(feature_dim, bool) or feature_dim < 1:
-            raise ValueError(f"feature_dim must be a positive int, got {feature_dim!r}")
-        self.feature_dim = feature_dim
-        self.global_avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Sequential(
-            nn.Linear(in_channels, feature_dim),
-            nn.BatchNorm1d(feature_dim),
-            nn.ReLU(inplace=True),
-        )
-        self.classifier = nn.Linear(feature_dim, self.num_classes)
-
-    def _init_params(self) -> None:
-        """torchreid's initialisation: He-normal convs, unit norms, N(0, 0.01) linears."""
-        for module in self.modules():
-            if isinstance(module, nn.Conv2d):
-                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.InstanceNorm2d)):
-                if module.affine:
-                    nn.init.ones_(module.weight)
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.Linear):
-                nn.init.normal_(module.weight, 0, 0.01)
-                nn.init.zeros_(module.bias)
-
-    def featuremaps(self, x: torch.Tensor) -> torch.Tensor:
-        """Backbone output: ``(B, 3, H, W) float -> (B, C, H / 16, W / 16)``."""
-        raise NotImplementedError
-
-    def forward(self, x: torch.Tensor, return_featuremaps: bool = False) -> ModelOutput:
-        """Run the network.
-
-        Args:
-            x: ``(B, 3, H, W)`` float images, ImageNet-normalised RGB (256x128 in the zoo).
-            return_featuremaps: Return the last conv feature map instead.
-
-        Returns:
-            eval mode: ``(B, feature_dim)`` embeddings (not L2-normalised);
-            train mode: ``(B, num_classes)`` logits for ``loss='softmax'``, or
-            ``(logits, embeddings)`` for ``loss='triplet'``.
-        """
-        if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"x must be a (B, 3, H, W) image tensor, got shape {tuple(x.shape)}")
-        maps = self.featuremaps(x)
-        if return_featuremaps:
-            return maps
-        features = self.fc(torch.flatten(self.global_avgpool(maps), 1))
-        if not self.training:
-            return features
-        logits = self.classifier(features)
-        if self.loss == "softmax":
-            return logits
-        return logits, features
-
-
-class OSNet(OSNetBase):
+class OSNet(ReIDModel):
     """OSNet (and OSNet-IBN with ``instance_norm=True``).
 
     Args:
@@ -326,14 +203,16 @@ class OSNet(OSNetBase):
             raise ValueError(
                 f"channels needs 4 and layers 3 entries, got {tuple(channels)}, {tuple(layers)}"
             )
-        self.conv1 = ConvLayer(3, channels[0], 7, stride=2, padding=3, instance_norm=instance_norm)
+        self.conv1 = ConvNormAct(
+            3, channels[0], 7, stride=2, padding=3, instance_norm=instance_norm
+        )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.conv2 = _make_stage(layers[0], channels[0], channels[1], True, instance_norm)
         self.conv3 = _make_stage(layers[1], channels[1], channels[2], True, False)
         self.conv4 = _make_stage(layers[2], channels[2], channels[3], False, False)
-        self.conv5 = Conv1x1(channels[3], channels[3])
-        self._build_head(channels[3], feature_dim)
-        self._init_params()
+        self.conv5 = ConvNormAct(channels[3], channels[3], 1)
+        self._build_head(channels[3], [check_positive_int(feature_dim, "feature_dim")])
+        init_reid_weights(self)
 
     def featuremaps(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W) -> (B, channels[3], H / 16, W / 16)``."""
@@ -364,11 +243,11 @@ def _make_stage(
 ##########
 
 _IMAGENET_URLS = {
-    "osnet_x1_0": "https://drive.google.com/uc?id=1LaG1EJpHrxdAxKnSCJ_i0u-nbxSAeiFY",
-    "osnet_x0_75": "https://drive.google.com/uc?id=1uwA9fElHOk3ZogwbeY5GkLI6QPTX70Hq",
-    "osnet_x0_5": "https://drive.google.com/uc?id=16DGLbZukvVYgINws8u8deSaOqjybZ83i",
-    "osnet_x0_25": "https://drive.google.com/uc?id=1rb8UN5ZzPKRc_xvtHlyDh-cSz88YX9hs",
-    "osnet_ibn_x1_0": "https://drive.google.com/uc?id=1sr90V6irlYYDd4_4ISU2iruoRG8J__6l",
+    "osnet_x1_0": TORCHREID_ZOO_URL.format("1LaG1EJpHrxdAxKnSCJ_i0u-nbxSAeiFY"),
+    "osnet_x0_75": TORCHREID_ZOO_URL.format("1uwA9fElHOk3ZogwbeY5GkLI6QPTX70Hq"),
+    "osnet_x0_5": TORCHREID_ZOO_URL.format("16DGLbZukvVYgINws8u8deSaOqjybZ83i"),
+    "osnet_x0_25": TORCHREID_ZOO_URL.format("1rb8UN5ZzPKRc_xvtHlyDh-cSz88YX9hs"),
+    "osnet_ibn_x1_0": TORCHREID_ZOO_URL.format("1sr90V6irlYYDd4_4ISU2iruoRG8J__6l"),
 }
 
 
@@ -406,62 +285,43 @@ def osnet_ibn_x1_0(num_classes: int, loss: str = "softmax", **kwargs) -> OSNet:
 # Published model-zoo checkpoints (torchreid model zoo, names as in boxmot)
 ##########
 
-_NUM_IDENTITIES = {
-    "market1501": 751,
-    "dukemtmcreid": 702,
-    "msmt17": 1041,
-    "msmt17_combineall": 4101,
-}
-
 # Same-domain models of the torchreid model zoo: trained on the train split of one dataset.
-_SAME_DOMAIN_DRIVE_IDS = {
-    ("osnet_x1_0", "market1501"): "1vduhq5DpN2q1g4fYEZfPI17MJeh9qyrA",
-    ("osnet_x1_0", "dukemtmcreid"): "1QZO_4sNf4hdOKKKzKc-TZU9WW1v6zQbq",
-    ("osnet_x1_0", "msmt17"): "112EMUfBPYeYg70w-syK6V6Mx8-Qb9Q1M",
-    ("osnet_x0_75", "market1501"): "1ozRaDSQw_EQ8_93OUmjDbvLXw9TnfPer",
-    ("osnet_x0_75", "dukemtmcreid"): "1IE3KRaTPp4OUa6PGTFL_d5_KQSJbP0Or",
-    ("osnet_x0_75", "msmt17"): "1QEGO6WnJ-BmUzVPd3q9NoaO_GsPNlmWc",
-    ("osnet_x0_5", "market1501"): "1PLB9rgqrUM7blWrg4QlprCuPT7ILYGKT",
-    ("osnet_x0_5", "dukemtmcreid"): "1KoUVqmiST175hnkALg9XuTi1oYpqcyTu",
-    ("osnet_x0_5", "msmt17"): "1UT3AxIaDvS2PdxzZmbkLmjtiqq7AIKCv",
-    ("osnet_x0_25", "market1501"): "1z1UghYvOTtjx7kEoRfmqSMu-z62J6MAj",
-    ("osnet_x0_25", "dukemtmcreid"): "1eumrtiXT4NOspjyEV4j8cHmlOaaCGk5l",
-    ("osnet_x0_25", "msmt17"): "1sSwXSUlj4_tHZequ_iZ8w_Jh0VaRQMqF",
-}
-
-# Checked with hashlib against the copies in ../shared/data/reid.
-_SHA256 = {
-    ("osnet_x0_25", "market1501"): (
-        "c0ff09177a21417a19bc73bbf5af4eb5d2b097c2074ed35e67819ee6cd93612c"
-    ),
-    ("osnet_x0_25", "msmt17"): "6f57607fed9f502b9efed546108132ee715df5a5b6e6932c6269bacb47f59f99",
-}
-
-
-def _register_model_zoo() -> None:
-    """Register the OSNet checkpoints of the torchreid model zoo (names as in boxmot)."""
-    for (arch, dataset), drive_id in _SAME_DOMAIN_DRIVE_IDS.items():
-        register_weights(
-            WeightsEntry(
-                name=f"{arch}_{dataset}",
-                arch=arch,
-                urls=(f"https://drive.google.com/uc?id={drive_id}",),
-                num_classes=_NUM_IDENTITIES[dataset],
-                sha256=_SHA256.get((arch, dataset)),
-                dataset=dataset,
-            )
-        )
-    # Cross-domain model of the zoo, trained on all of MSMT17 (``combineall=True``: the
-    # 1041 train plus 3060 test identities); boxmot publishes it as osnet_ibn_x1_0_msmt17.
-    register_weights(
-        WeightsEntry(
-            name="osnet_ibn_x1_0_msmt17",
-            arch="osnet_ibn_x1_0",
-            urls=("https://drive.google.com/uc?id=1q3Sj2ii34NlfxA4LvmHdWO_75NDRmECJ",),
-            num_classes=_NUM_IDENTITIES["msmt17_combineall"],
-            dataset="msmt17",
-        )
-    )
-
-
-_register_model_zoo()
+register_zoo_weights(
+    "osnet_x1_0",
+    {
+        "market1501": "1vduhq5DpN2q1g4fYEZfPI17MJeh9qyrA",
+        "dukemtmcreid": "1QZO_4sNf4hdOKKKzKc-TZU9WW1v6zQbq",
+        "msmt17": "112EMUfBPYeYg70w-syK6V6Mx8-Qb9Q1M",
+    },
+)
+register_zoo_weights(
+    "osnet_x0_75",
+    {
+        "market1501": "1ozRaDSQw_EQ8_93OUmjDbvLXw9TnfPer",
+        "dukemtmcreid": "1IE3KRaTPp4OUa6PGTFL_d5_KQSJbP0Or",
+        "msmt17": "1QEGO6WnJ-BmUzVPd3q9NoaO_GsPNlmWc",
+    },
+)
+register_zoo_weights(
+    "osnet_x0_5",
+    {
+        "market1501": "1PLB9rgqrUM7blWrg4QlprCuPT7ILYGKT",
+        "dukemtmcreid": "1KoUVqmiST175hnkALg9XuTi1oYpqcyTu",
+        "msmt17": "1UT3AxIaDvS2PdxzZmbkLmjtiqq7AIKCv",
+    },
+)
+register_zoo_weights(
+    "osnet_x0_25",
+    {
+        "market1501": "1z1UghYvOTtjx7kEoRfmqSMu-z62J6MAj",
+        "dukemtmcreid": "1eumrtiXT4NOspjyEV4j8cHmlOaaCGk5l",
+        "msmt17": "1sSwXSUlj4_tHZequ_iZ8w_Jh0VaRQMqF",
+    },
+    # Checked with hashlib against the copies in ../shared/data/reid.
+    sha256={
+        "market1501": "c0ff09177a21417a19bc73bbf5af4eb5d2b097c2074ed35e67819ee6cd93612c",
+        "msmt17": "6f57607fed9f502b9efed546108132ee715df5a5b6e6932c6269bacb47f59f99",
+    },
+)
+# Cross-domain model of the zoo, trained on all MSMT17 identities (combineall=True).
+register_zoo_weights("osnet_ibn_x1_0", {"msmt17_combineall": "1q3Sj2ii34NlfxA4LvmHdWO_75NDRmECJ"})

@@ -22,17 +22,22 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from strongsort_reid.models.common import (
+    TORCHREID_ZOO_URL,
+    ConvNormAct,
+    ReIDModel,
+    check_positive_int,
+    init_reid_weights,
+    register_zoo_weights,
+)
 from strongsort_reid.models.osnet import (
     OSNET_CHANNELS,
     ChannelGate,
-    Conv1x1,
     Conv1x1Linear,
-    ConvLayer,
     LightConv3x3,
-    OSNetBase,
     transition,
 )
-from strongsort_reid.models.registry import WeightsEntry, register_model, register_weights
+from strongsort_reid.models.registry import register_model
 
 __all__ = ["OSNetAIN", "osnet_ain_x0_25", "osnet_ain_x0_5", "osnet_ain_x0_75", "osnet_ain_x1_0"]
 
@@ -73,7 +78,7 @@ class AINBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, instance_norm: bool) -> None:
         super().__init__()
         mid = out_channels // self.bottleneck_reduction
-        self.conv1 = Conv1x1(in_channels, mid)
+        self.conv1 = ConvNormAct(in_channels, mid, 1)
         self.conv2 = nn.ModuleList(
             LightConvStream(mid, mid, depth) for depth in range(1, self.num_streams + 1)
         )
@@ -94,7 +99,7 @@ class AINBlock(nn.Module):
         return F.relu(branch + identity)
 
 
-class OSNetAIN(OSNetBase):
+class OSNetAIN(ReIDModel):
     """OSNet-AIN.
 
     Args:
@@ -114,16 +119,16 @@ class OSNetAIN(OSNetBase):
         super().__init__(num_classes, loss)
         if len(channels) != 4:
             raise ValueError(f"channels needs 4 entries, got {tuple(channels)}")
-        self.conv1 = ConvLayer(3, channels[0], 7, stride=2, padding=3, instance_norm=True)
+        self.conv1 = ConvNormAct(3, channels[0], 7, stride=2, padding=3, instance_norm=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.conv2 = _make_stage(AIN_STAGE_PATTERN[0], channels[0], channels[1])
         self.pool2 = transition(channels[1])
         self.conv3 = _make_stage(AIN_STAGE_PATTERN[1], channels[1], channels[2])
         self.pool3 = transition(channels[2])
         self.conv4 = _make_stage(AIN_STAGE_PATTERN[2], channels[2], channels[3])
-        self.conv5 = Conv1x1(channels[3], channels[3])
-        self._build_head(channels[3], feature_dim)
-        self._init_params()
+        self.conv5 = ConvNormAct(channels[3], channels[3], 1)
+        self._build_head(channels[3], [check_positive_int(feature_dim, "feature_dim")])
+        init_reid_weights(self)
 
     def featuremaps(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W) -> (B, channels[3], H / 16, W / 16)``."""
@@ -148,10 +153,10 @@ def _make_stage(pattern: Sequence[bool], in_channels: int, out_channels: int) ->
 ##########
 
 _IMAGENET_URLS = {
-    "osnet_ain_x1_0": "https://drive.google.com/uc?id=1-CaioD9NaqbHK_kzSMW8VE4_3KcsRjEo",
-    "osnet_ain_x0_75": "https://drive.google.com/uc?id=1apy0hpsMypqstfencdH-jKIUEFOW4xoM",
-    "osnet_ain_x0_5": "https://drive.google.com/uc?id=1KusKvEYyKGDTUBVRxRiz55G31wkihB6l",
-    "osnet_ain_x0_25": "https://drive.google.com/uc?id=1SxQt2AvmEcgWNhaRb2xC4rP6ZwVDP0Wt",
+    "osnet_ain_x1_0": TORCHREID_ZOO_URL.format("1-CaioD9NaqbHK_kzSMW8VE4_3KcsRjEo"),
+    "osnet_ain_x0_75": TORCHREID_ZOO_URL.format("1apy0hpsMypqstfencdH-jKIUEFOW4xoM"),
+    "osnet_ain_x0_5": TORCHREID_ZOO_URL.format("1KusKvEYyKGDTUBVRxRiz55G31wkihB6l"),
+    "osnet_ain_x0_25": TORCHREID_ZOO_URL.format("1SxQt2AvmEcgWNhaRb2xC4rP6ZwVDP0Wt"),
 }
 
 
@@ -181,12 +186,4 @@ def osnet_ain_x0_25(num_classes: int, loss: str = "softmax", **kwargs) -> OSNetA
 
 # torchreid model zoo, "MSMT17 (combineall=True)" cross-domain model: trained on all 4101
 # MSMT17 identities (1041 train + 3060 test); boxmot publishes it as osnet_ain_x1_0_msmt17.
-register_weights(
-    WeightsEntry(
-        name="osnet_ain_x1_0_msmt17",
-        arch="osnet_ain_x1_0",
-        urls=("https://drive.google.com/uc?id=1SigwBE6mPdqiJMqhuIY4aqC7--5CsMal",),
-        num_classes=4101,
-        dataset="msmt17",
-    )
-)
+register_zoo_weights("osnet_ain_x1_0", {"msmt17_combineall": "1SigwBE6mPdqiJMqhuIY4aqC7--5CsMal"})

@@ -8,150 +8,32 @@ Two registered variants, with torchreid's names, ``state_dict`` keys and forward
   256x128 input) and a ``Linear(2048, 512) + BatchNorm1d + ReLU`` block named ``fc``
   follows the pooling; the embedding is its 512-d output.
 
-The building blocks (``Bottleneck``, ``ResNet``) and the head helpers (``build_fc_layers``,
-``reid_output``) are shared with the IBN-a variant in :mod:`resnet_ibn_a` and the other
-architectures of this package.
+The building blocks (``Bottleneck``, ``ResNet``) are shared with the IBN-a variant in
+:mod:`resnet_ibn_a`; the head and output semantics are those of
+:class:`~strongsort_reid.models.common.ReIDModel`.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import nn
 
-from strongsort_reid.models.registry import WeightsEntry, register_model, register_weights
+from strongsort_reid.models.common import (
+    ReIDModel,
+    conv1x1_bn,
+    init_reid_weights,
+    register_zoo_weights,
+)
+from strongsort_reid.models.registry import register_model
 
-__all__ = [
-    "Bottleneck",
-    "ResNet",
-    "build_fc_layers",
-    "check_loss",
-    "init_reid_weights",
-    "register_zoo_weights",
-    "reid_output",
-    "resnet50",
-    "resnet50_fc512",
-]
+__all__ = ["Bottleneck", "ResNet", "resnet50", "resnet50_fc512"]
 
 # torchvision's original ImageNet ResNet-50 checkpoint, the one torchreid initialises from.
 RESNET50_IMAGENET_URL = "https://download.pytorch.org/models/resnet50-19c8e357.pth"
 
-SUPPORTED_LOSSES = ("softmax", "triplet")
-
 NormFactory = Callable[[int], nn.Module]
-
-ReIDOutput = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
-
-
-# Identities in the training split of each dataset = rows of a checkpoint's classifier.
-# torchreid's same-domain model zoo trains on these splits (MSMT17 without combineall).
-TRAIN_IDENTITIES = {"market1501": 751, "dukemtmcreid": 702, "msmt17": 1041}
-
-# The torchreid model zoo's Google Drive files (the IDs boxmot's weight table uses too).
-TORCHREID_ZOO_URL = "https://drive.google.com/uc?id={}"
-
-
-def register_zoo_weights(arch: str, drive_ids: Mapping[str, str]) -> None:
-    """Register torchreid model-zoo checkpoints of ``arch`` named ``f"{arch}_{dataset}"``.
-
-    Args:
-        arch: Registry name of the architecture.
-        drive_ids: Training dataset (a key of ``TRAIN_IDENTITIES``) -> Google Drive file id.
-    """
-    for dataset, file_id in drive_ids.items():
-        register_weights(
-            WeightsEntry(
-                name=f"{arch}_{dataset}",
-                arch=arch,
-                urls=(TORCHREID_ZOO_URL.format(file_id),),
-                num_classes=TRAIN_IDENTITIES[dataset],
-                dataset=dataset,
-            )
-        )
-
-
-def check_loss(loss: str) -> str:
-    """Return ``loss`` if the model heads support it, else raise ``ValueError``."""
-    if loss not in SUPPORTED_LOSSES:
-        raise ValueError(f"loss must be one of {SUPPORTED_LOSSES}, got {loss!r}")
-    return loss
-
-
-def build_fc_layers(
-    fc_dims: Optional[Sequence[int]], input_dim: int, dropout_p: Optional[float] = None
-) -> Optional[nn.Sequential]:
-    """Embedding layers applied after global pooling (torchreid's ``fc``).
-
-    Each entry of ``fc_dims`` adds ``Linear -> BatchNorm1d -> ReLU`` (``-> Dropout`` when
-    ``dropout_p`` is given), so the ``state_dict`` keys are ``fc.0.*`` (Linear), ``fc.1.*``
-    (BatchNorm1d) and so on, as in torchreid.
-
-    Args:
-        fc_dims: Output widths of the layers, or ``None`` for no layers.
-        input_dim: Width of the pooled feature vector.
-        dropout_p: Dropout probability after each ReLU, or ``None`` for none.
-
-    Returns:
-        The ``nn.Sequential`` or ``None`` when ``fc_dims`` is ``None``.
-    """
-    if fc_dims is None:
-        if dropout_p is not None:
-            raise ValueError("dropout_p is only used by fc layers; pass fc_dims as well")
-        return None
-    if not isinstance(fc_dims, (list, tuple)) or not fc_dims:
-        raise ValueError(f"fc_dims must be a non-empty list or tuple of ints, got {fc_dims!r}")
-    if any(not isinstance(dim, int) or dim < 1 for dim in fc_dims):
-        raise ValueError(f"fc_dims must hold positive ints, got {fc_dims!r}")
-    if dropout_p is not None and not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"dropout_p must be in [0, 1) or None, got {dropout_p!r}")
-    layers = []
-    for dim in fc_dims:
-        layers += [nn.Linear(input_dim, dim), nn.BatchNorm1d(dim), nn.ReLU(inplace=True)]
-        if dropout_p is not None:
-            layers.append(nn.Dropout(p=dropout_p))
-        input_dim = dim
-    return nn.Sequential(*layers)
-
-
-def reid_output(
-    features: torch.Tensor, classifier: nn.Module, loss: str, training: bool
-) -> ReIDOutput:
-    """torchreid's output convention shared by every architecture.
-
-    Args:
-        features: ``(B, D)`` float embeddings.
-        classifier: Identity classifier mapping ``D`` to ``num_classes``.
-        loss: ``"softmax"`` or ``"triplet"``.
-        training: The module's ``training`` flag.
-
-    Returns:
-        In eval mode the ``(B, D)`` features. In train mode the ``(B, num_classes)`` logits
-        for ``"softmax"``, or ``(logits, features)`` for ``"triplet"``.
-    """
-    if not training:
-        return features
-    logits = classifier(features)
-    if loss == "triplet":
-        return logits, features
-    return logits
-
-
-def init_reid_weights(model: nn.Module) -> None:
-    """torchreid's random initialisation: He-normal (fan-out) convs, unit norms, small FCs."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.InstanceNorm2d)):
-            if module.weight is not None:
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, 0.0, 0.01)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
 
 
 class Bottleneck(nn.Module):
@@ -196,7 +78,7 @@ class Bottleneck(nn.Module):
         return self.relu(out + identity)
 
 
-class ResNet(nn.Module):
+class ResNet(ReIDModel):
     """Bottleneck ResNet backbone with torchreid's ReID head.
 
     Layout (torchvision names): ``conv1`` 7x7/2, ``bn1``, ReLU, 3x3/2 max pool,
@@ -206,7 +88,7 @@ class ResNet(nn.Module):
     Args:
         num_classes: Number of training identities (``classifier`` outputs).
         loss: ``"softmax"`` or ``"triplet"`` (what train mode returns, see
-            :func:`reid_output`).
+            :meth:`ReIDModel.forward`).
         layers: Number of bottlenecks in each of the four stages.
         last_stride: Stride of ``layer4``; 1 keeps twice the spatial resolution.
         fc_dims: Widths of the optional embedding layers after pooling.
@@ -228,14 +110,13 @@ class ResNet(nn.Module):
         dropout_p: Optional[float] = None,
         norm1_per_stage: Optional[Sequence[NormFactory]] = None,
     ) -> None:
-        super().__init__()
+        super().__init__(num_classes, loss)
         if last_stride not in (1, 2):
             raise ValueError(f"last_stride must be 1 or 2, got {last_stride!r}")
         if norm1_per_stage is None:
             norm1_per_stage = (nn.BatchNorm2d,) * 4
         if len(layers) != 4 or len(norm1_per_stage) != 4:
             raise ValueError("layers and norm1_per_stage must have one entry per stage (4)")
-        self.loss = check_loss(loss)
         self.in_channels = 64
 
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
@@ -246,12 +127,7 @@ class ResNet(nn.Module):
         self.layer2 = self._make_stage(128, layers[1], 2, norm1_per_stage[1])
         self.layer3 = self._make_stage(256, layers[2], 2, norm1_per_stage[2])
         self.layer4 = self._make_stage(512, layers[3], last_stride, norm1_per_stage[3])
-        self.global_avgpool = nn.AdaptiveAvgPool2d(1)
-
-        backbone_dim = 512 * Bottleneck.expansion
-        self.fc = build_fc_layers(fc_dims, backbone_dim, dropout_p)
-        self.feature_dim = fc_dims[-1] if fc_dims else backbone_dim
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self._build_head(512 * Bottleneck.expansion, fc_dims, dropout_p)
         init_reid_weights(self)
 
     def _make_stage(
@@ -260,10 +136,7 @@ class ResNet(nn.Module):
         out_channels = planes * Bottleneck.expansion
         downsample = None
         if stride != 1 or self.in_channels != out_channels:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
-                nn.BatchNorm2d(out_channels),
-            )
+            downsample = conv1x1_bn(self.in_channels, out_channels, stride)
         stage = [Bottleneck(self.in_channels, planes, stride, downsample, norm1)]
         self.in_channels = out_channels
         stage += [Bottleneck(out_channels, planes, norm1=norm1) for _ in range(1, blocks)]
@@ -276,13 +149,6 @@ class ResNet(nn.Module):
         x = self.layer2(x)
         x = self.layer3(x)
         return self.layer4(x)
-
-    def forward(self, x: torch.Tensor) -> ReIDOutput:
-        """``(B, 3, H, W)`` float images (ImageNet-normalised RGB) -> see :func:`reid_output`."""
-        v = self.global_avgpool(self.featuremaps(x)).flatten(1)
-        if self.fc is not None:
-            v = self.fc(v)
-        return reid_output(v, self.classifier, self.loss, self.training)
 
 
 @register_model("resnet50", imagenet_url=RESNET50_IMAGENET_URL)
