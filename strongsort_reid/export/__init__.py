@@ -1,0 +1,50 @@
+"""Export ReID feature networks (ONNX, OpenVINO IR, TorchScript) and run them.
+
+* :func:`export_model` builds a registry model with its weights, exports it and checks the
+  export against PyTorch (``scripts/export.py`` is its command line).
+* :func:`open_backend` opens an exported file; the backend classes are what
+  :class:`~strongsort_reid.utils.feature_extractor.FeatureExtractor` runs on.
+
+ONNX Runtime and OpenVINO are optional (``pip install strongsort-reid[export]``); a backend
+that needs a missing package says which one to install.
+"""
+
+from strongsort_reid.export.backends import (
+    BACKENDS,
+    InferenceBackend,
+    OnnxBackend,
+    OpenVinoBackend,
+    TorchBackend,
+    TorchScriptBackend,
+    open_backend,
+)
+from strongsort_reid.export.exporters import FORMATS, SUFFIXES
+from strongsort_reid.export.fusion import fold_batchnorm
+from strongsort_reid.export.loading import LoadedModel, load_reid_model
+from strongsort_reid.export.metadata import ExportMetadata
+from strongsort_reid.export.pipeline import (
+    ExportResult,
+    export_feature_model,
+    export_model,
+    verify_export,
+)
+
+__all__ = [
+    "BACKENDS",
+    "FORMATS",
+    "SUFFIXES",
+    "ExportMetadata",
+    "ExportResult",
+    "InferenceBackend",
+    "LoadedModel",
+    "OnnxBackend",
+    "OpenVinoBackend",
+    "TorchBackend",
+    "TorchScriptBackend",
+    "export_feature_model",
+    "export_model",
+    "fold_batchnorm",
+    "load_reid_model",
+    "open_backend",
+    "verify_export",
+]
