@@ -4,7 +4,9 @@ The cache folder is ``$STRONGSORT_REID_HOME`` (default ``~/.cache/strongsort_rei
 are written to a temporary file next to their destination, checked against the registry's
 sha256 when one is known, then renamed into place, so an interrupted download never leaves a
 truncated file behind. Offline, a download fails fast with a message that names the file, the
-URL and the folder to put the file in by hand.
+URL and the folder to put the file in by hand: getting an answer from the server (name lookup,
+connection, response headers) has one deadline, because a black-holed network can stall each of
+these steps, and every address of a host, for a full socket timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import re
 import socket
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,7 +28,8 @@ from tqdm import tqdm
 PathLike = Union[str, os.PathLike]
 
 PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
-DEFAULT_TIMEOUT_S = 10.0
+# Seconds to wait for a server to answer; an offline failure stays under 10 s with it.
+DEFAULT_TIMEOUT_S = 8.0
 _CHUNK = 1 << 20
 _GDRIVE_ID = re.compile(r"drive\.google\.com/.*(?:id=|/d/)([\w-]{20,})")
 
@@ -63,7 +68,7 @@ def download_file(
     url: str,
     dst: Optional[PathLike] = None,
     sha256: Optional[str] = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: Optional[float] = None,
     progress: bool = True,
 ) -> Path:
     """Download ``url`` to ``dst`` (default: the cache folder) unless it is already there.
@@ -72,7 +77,9 @@ def download_file(
         url: HTTP(S) URL; Google Drive share links are accepted.
         dst: Destination file. Defaults to ``cache_dir() / <last URL path component>``.
         sha256: Expected hex digest; a mismatch deletes the download and raises.
-        timeout: Seconds to wait for the connection and for each read.
+        timeout: Seconds to wait for the server's answer (name lookup, connection and
+            response headers together), and then for each read; default
+            :data:`DEFAULT_TIMEOUT_S`.
         progress: Show a tqdm progress bar (only when stderr is a terminal).
 
     Returns:
@@ -84,6 +91,7 @@ def download_file(
     dst = Path(dst) if dst is not None else cache_dir() / Path(url.split("?")[0]).name
     if dst.is_file():
         return dst
+    timeout = DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
     try:
@@ -112,9 +120,45 @@ def _reason(exc: BaseException) -> str:
     return str(reason if reason is not None else exc) or type(exc).__name__
 
 
-def _stream(url: str, handle, timeout: float, progress: bool, label: str) -> None:
+def _open(url: str, timeout: float):
+    """``urlopen(url)``, but waiting at most ``timeout`` seconds in total for the response.
+
+    ``urlopen``'s own timeout applies to each socket operation and each address of a host, and
+    not at all to the name lookup, so on a black-holed network it can block far longer. The
+    request runs in a daemon thread instead; when the deadline passes it is abandoned (a late
+    response is closed by that thread) and ``socket.timeout`` is raised.
+    """
     request = urllib.request.Request(url, headers={"User-Agent": "strongsort-reid"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    outcome: dict = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            response = urllib.request.urlopen(request, timeout=timeout)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            response, outcome["error"] = None, exc
+        with lock:
+            if outcome.get("abandoned"):
+                if response is not None:
+                    response.close()
+                return
+            outcome["response"] = response
+            done.set()
+
+    threading.Thread(target=run, name="strongsort-reid-download", daemon=True).start()
+    answered = done.wait(timeout)
+    with lock:
+        if not answered and not done.is_set():
+            outcome["abandoned"] = True
+            raise socket.timeout(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+def _stream(url: str, handle, timeout: float, progress: bool, label: str) -> None:
+    with _open(url, timeout) as response:
         if "text/html" in response.headers.get("Content-Type", ""):
             raise ConnectionError(f"{url} returned an HTML page instead of a weight file")
         total = int(response.headers.get("Content-Length") or 0) or None
@@ -151,7 +195,7 @@ def resolve_weights(
     name_or_path: PathLike,
     search_dirs: Optional[Sequence[PathLike]] = None,
     download: bool = True,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: Optional[float] = None,
 ) -> Path:
     """Locate a weight file by path or registry name, downloading it when needed.
 
@@ -164,7 +208,8 @@ def resolve_weights(
         name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
         search_dirs: Folders to look in before downloading.
         download: Allow downloading; ``False`` raises instead.
-        timeout: Network timeout in seconds.
+        timeout: Seconds to wait for a server to answer, one budget for all the entry's URLs
+            (default :data:`DEFAULT_TIMEOUT_S`); an offline lookup fails within it.
 
     Returns:
         Path of the weight file.
@@ -205,11 +250,17 @@ def resolve_weights(
             f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
             f"get it from {entry.urls[0]} and put it in {dirs[0]}"
         )
+    budget = DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
+    deadline = time.monotonic() + budget
     errors = []
     for url in entry.urls:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            errors.append(f"not tried: {url} (the {budget:g} s network budget is spent)")
+            continue
         try:
             return download_file(
-                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=timeout
+                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=remaining
             )
         except WeightsUnavailableError as exc:
             errors.append(str(exc))

@@ -52,3 +52,16 @@ def test_train_and_eval_outputs_follow_torchreid_semantics(name):
     with torch.no_grad():
         logits, features = triplet_model(x)
     assert logits.shape == (2, 7) and features.shape == (2, triplet_model.feature_dim)
+
+
+def test_every_manifest_entry_matches_keys_order_shapes_and_parameter_count():
+    """One pass over the whole manifest, so that a new entry cannot go unchecked."""
+    manifest = json.loads(shared_path("golden/models/manifest.json").read_text())
+    assert len(manifest) == 15
+    for name, expected in manifest.items():
+        model = build_model(name, num_classes=expected["num_classes"], pretrained=False)
+        state = model.state_dict()
+        assert list(state) == [key for key, _ in expected["state_dict"]], name
+        assert [list(v.shape) for v in state.values()] == [s for _, s in expected["state_dict"]]
+        assert sum(p.numel() for p in model.parameters()) == expected["num_params"], name
+        assert model.feature_dim == expected["eval_feature_dim"], name
