@@ -72,3 +72,42 @@ def test_tracker_accepts_config_objects_mappings_and_paths(tmp_path):
         StrongSORT(max_ag=3)
     with pytest.raises(ValueError, match="config"):
         StrongSORT(config=3)
+
+
+def test_ablation_path_from_deepsort_ends_at_the_defaults():
+    from trackers.strongsort.config import ABLATION_STEPS, ablation_overrides
+
+    assert list(ABLATION_STEPS) == ["DeepSORT", "+BoT", "+ECC", "+NSA", "+EMA", "+MC", "+woC"]
+    deepsort = StrongSORTConfig(**ablation_overrides("DeepSORT"))
+    assert (deepsort.ema_alpha, deepsort.mc_lambda, deepsort.nsa) == (None, None, False)
+    assert (deepsort.matching, deepsort.cmc, deepsort.nn_budget) == ("cascade", None, 100)
+    assert deepsort.max_cos_dist == 0.3
+    assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig()
+    previous = deepsort
+    for step, change in list(ABLATION_STEPS.items())[1:]:
+        current = StrongSORTConfig(**ablation_overrides(step))
+        differs = {k for k, v in current.to_dict().items() if previous.to_dict()[k] != v}
+        assert differs == set(change), step  # each step switches exactly its own component
+        previous = current
+    with pytest.raises(KeyError, match=r"\+NSA"):
+        ablation_overrides("NSA")
+
+
+def test_every_ablation_step_is_documented_and_loads_from_yaml(tmp_path):
+    from trackers.strongsort import config as config_module
+
+    doc = config_module.__doc__
+    for step, change in config_module.ABLATION_STEPS.items():
+        assert step in doc
+        for key, value in change.items():
+            text = f'{key}="{value}"' if isinstance(value, str) else f"{key}={value}"
+            assert text in doc, (step, text)
+        path = tmp_path / f"{step.strip('+')}.yaml"
+        path.write_text(yaml.safe_dump(config_module.ablation_overrides(step)))
+        cfg = StrongSORTConfig.from_yaml(path)
+        assert cfg == StrongSORTConfig(**config_module.ablation_overrides(step))
+        tracker = StrongSORT(config=path)
+        for t in range(4):
+            boxes = [[10 + 2 * t, 10, 60 + 2 * t, 110]]
+            out = tracker.update([[*boxes[0], 0.9, 0]], embs=[[1.0, 0.0]])
+        assert out[:, 4].tolist() == [1], step

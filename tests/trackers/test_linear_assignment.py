@@ -95,3 +95,35 @@ def test_cascade_ignores_tracks_deeper_than_the_cascade():
     cost = np.array([[0.1], [0.2]])
     rows, cols, free_rows, _ = matching_cascade(cost, 0.5, np.array([5, 2]), cascade_depth=3)
     assert rows.tolist() == [1] and cols.tolist() == [0] and free_rows.tolist() == [0]
+
+
+def test_lapjv_is_used_when_installed(monkeypatch):
+    import trackers.strongsort.linear_assignment as la
+
+    assert la.lap is not None, "lap is a runtime dependency"
+    calls = []
+    real = la.lap.lapjv
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(la.lap, "lapjv", counting)
+    rows, cols = solve_assignment(np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.4]]), "lapjv")
+    assert calls == [(2, 3)]
+    assert dict(zip(rows.tolist(), cols.tolist())) == {0: 1, 1: 0}
+
+
+def test_scipy_fallback_when_lap_is_missing(monkeypatch):
+    import trackers.strongsort.linear_assignment as la
+
+    monkeypatch.setattr(la, "lap", None)
+    rng = np.random.default_rng(1)
+    for shape in [(3, 3), (2, 5), (6, 4)]:
+        cost = rng.random(shape)
+        rows, cols = solve_assignment(cost, "lapjv")
+        best_rows, best_cols = la.linear_sum_assignment(cost)
+        assert len(rows) == min(shape)
+        assert cost[rows, cols].sum() == pytest.approx(cost[best_rows, best_cols].sum())
+    rows, cols, _, _ = min_cost_matching(np.array([[0.1, 0.9], [0.9, 0.2]]), 0.5, "lapjv")
+    assert dict(zip(rows.tolist(), cols.tolist())) == {0: 0, 1: 1}

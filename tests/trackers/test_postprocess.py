@@ -72,3 +72,29 @@ def test_empty_and_bad_inputs():
     assert gaussian_smooth(np.empty((0, 10))).shape == (0, 10)
     with pytest.raises(ValueError, match="rows"):
         gsi(np.zeros((3, 7)))
+
+
+def test_gsi_smoothing_is_the_gp_posterior_mean_with_the_adaptive_length_scale():
+    """Reference: GP regression with a fixed RBF kernel and noise 1e-10 (the authors' sklearn
+    GaussianProcessRegressor), predicted at the track's own frames."""
+    rows = _track(1, [2, 3, 5, 6, 9, 10, 11], noise=2.0, seed=3)
+    out = gaussian_smooth(rows, tau=10)
+    times = rows[:, 0]
+    length_scale = np.clip(10 * np.log(10**3 / len(times)), 1 / 10, 10**2)
+    assert length_scale == pytest.approx(10 * np.log(1000 / 7))
+    kernel = np.exp(-0.5 * ((times[:, None] - times[None, :]) / length_scale) ** 2)
+    expected = kernel @ np.linalg.lstsq(kernel + 1e-10 * np.eye(len(times)), rows[:, 2:6])[0]
+    np.testing.assert_allclose(out[:, 2:6], expected, atol=1e-4)
+    np.testing.assert_array_equal(out[:, [0, 1, 6]], rows[:, [0, 1, 6]])
+
+
+def test_gsi_leaves_very_long_tracks_almost_unsmoothed():
+    # Beyond tau**3 frames the length scale is clipped to 1 / tau: neighbours barely correlate.
+    rows = _track(1, range(1, 1101), noise=2.0, seed=4)
+    out = gaussian_smooth(rows, tau=10)
+    np.testing.assert_allclose(out[:, 2:6], rows[:, 2:6], atol=1e-6)
+
+
+def test_gsi_default_interval_is_20():
+    rows = _track(1, [1, 20, 41])  # gaps of 19 (filled) and 21 (left alone) frames
+    assert gsi(rows)[:, 0].tolist() == [*range(1, 21), 41]

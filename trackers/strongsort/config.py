@@ -1,18 +1,24 @@
 """Every StrongSORT parameter, documented in one place, with YAML loading.
 
 The defaults are the paper's StrongSORT configuration (Du et al., "StrongSORT: Make DeepSORT
-Great Again", TMM 2023, with the authors' MOT17 settings). The paper's ablation steps map to:
+Great Again", TMM 2023, with the authors' MOT17 settings). The paper's ablation steps, each
+applied on top of the previous one (:data:`ABLATION_STEPS`, :func:`ablation_overrides`):
 
 ============  ==================================================================
 DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
               matching="cascade", cmc=None, max_cos_dist=0.3``
-+BoT          a stronger embedder; ``max_cos_dist=0.4``
++BoT          a stronger embedder (BoT features; any ReID weights here) and
+              ``max_cos_dist=0.4``
 +ECC          ``cmc="ecc"``
 +NSA          ``nsa=True``
 +EMA          ``ema_alpha=0.9``
 +MC           ``mc_lambda=0.98, max_cos_dist=0.45``
 +woC          ``matching="global"``  (= these defaults)
 ============  ==================================================================
+
+Every switch is an ordinary parameter, so a step can be set from Python
+(``StrongSORT(**ablation_overrides("+NSA"))``), from a YAML file, or on the command line
+(``scripts/track_mot.py --ablation +NSA`` or ``--set nsa=true``).
 
 ``trackers/configs/strongsort.yaml`` holds the same defaults; :meth:`StrongSORTConfig.from_yaml`
 reads such a file (unknown keys are an error).
@@ -23,11 +29,50 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 import yaml
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[1] / "configs" / "strongsort.yaml"
+
+# The paper's ablation path: what each step changes relative to the previous one.
+ABLATION_STEPS: Dict[str, Dict[str, Any]] = {
+    "DeepSORT": {
+        "ema_alpha": None,
+        "nn_budget": 100,
+        "mc_lambda": None,
+        "nsa": False,
+        "matching": "cascade",
+        "cmc": None,
+        "max_cos_dist": 0.3,
+    },
+    "+BoT": {"max_cos_dist": 0.4},
+    "+ECC": {"cmc": "ecc"},
+    "+NSA": {"nsa": True},
+    "+EMA": {"ema_alpha": 0.9},
+    "+MC": {"mc_lambda": 0.98, "max_cos_dist": 0.45},
+    "+woC": {"matching": "global"},
+}
+
+
+def ablation_overrides(step: str) -> Dict[str, Any]:
+    """Parameters of an ablation step: DeepSORT plus every step up to and including ``step``.
+
+    Args:
+        step: One of :data:`ABLATION_STEPS` (``"DeepSORT"``, ``"+BoT"``, ... ``"+woC"``).
+
+    Returns:
+        ``{name: value}`` for the switched parameters; other parameters keep their values
+        (defaults, or those of a YAML file the mapping is applied on top of).
+    """
+    if step not in ABLATION_STEPS:
+        raise KeyError(f"unknown ablation step {step!r}; steps: {', '.join(ABLATION_STEPS)}")
+    values: Dict[str, Any] = {}
+    for name, change in ABLATION_STEPS.items():
+        values.update(change)
+        if name == step:
+            break
+    return values
 
 
 @dataclass
