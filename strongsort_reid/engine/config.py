@@ -4,8 +4,10 @@ A recipe file has the sections ``model``, ``data``, ``loss``, ``train`` and ``te
 top-level keys ``save_dir`` and ``use_gpu``; every key and its default (those of torchreid's
 default config) is listed in the dataclasses below. Command-line overrides are
 ``section.key=value`` strings whose value is parsed as YAML (``train.max_epoch=1``,
-``data.sources=[mot]``, ``data.dataset_kwargs={mot: {min_visibility: 0.5}}``). An unknown key
-is an error that lists the valid keys.
+``data.sources=[mot]``, ``data.dataset_kwargs={mot: {min_visibility: 0.5}}``); a path that
+goes on inside a mapping field changes one entry and keeps the others
+(``data.dataset_kwargs.mot.frame_stride=1``). An unknown key is an error that lists the valid
+keys.
 """
 
 from __future__ import annotations
@@ -336,8 +338,12 @@ def config_to_dict(config: RecipeConfig) -> Dict[str, Any]:
 def apply_overrides(values: Dict[str, Any], overrides: Sequence[str]) -> Dict[str, Any]:
     """Apply ``section.key=value`` overrides (values parsed as YAML) to nested dicts in place.
 
+    ``section.mapping_field.key[.key...]=value`` sets one entry of a mapping field
+    (``data.dataset_kwargs``), creating the inner mappings as needed.
+
     Raises:
-        ConfigError: an override without ``=``, or an unknown section/key.
+        ConfigError: an override without ``=``, an unknown section/key, or a path through a
+            mapping entry that is not a mapping.
     """
     for override in overrides:
         dotted, sep, raw = override.partition("=")
@@ -353,6 +359,10 @@ def apply_overrides(values: Dict[str, Any], overrides: Sequence[str]) -> Dict[st
                 raise ConfigError(_valid_keys_message(cls, prefix, part))
             if depth == len(parts) - 1:
                 target[part] = yaml.safe_load(raw)
+            elif typing.get_origin(hints[part]) in (dict, Dict):
+                # A mapping field (data.dataset_kwargs): the rest of the path names its keys.
+                _set_nested(target, parts[: depth + 1], parts[depth + 1 :], yaml.safe_load(raw))
+                break
             else:
                 cls = hints[part]
                 if not dataclasses.is_dataclass(cls):
@@ -361,6 +371,29 @@ def apply_overrides(values: Dict[str, Any], overrides: Sequence[str]) -> Dict[st
                     )
                 target = target.setdefault(part, {})
     return values
+
+
+def _set_nested(
+    target: Dict[str, Any], path: Sequence[str], keys: Sequence[str], value: Any
+) -> None:
+    """Set ``target[path[-1]][keys[0]]...[keys[-1]] = value``, creating mappings on the way
+    and keeping the other entries (``data.dataset_kwargs.mot.frame_stride=1``).
+
+    Raises:
+        ConfigError: a mapping on the way already holds a non-mapping value.
+    """
+    walked = list(path[:-1])
+    for key in [path[-1], *keys[:-1]]:
+        walked.append(key)
+        if target.get(key) is None:
+            target[key] = {}
+        if not isinstance(target[key], dict):
+            raise ConfigError(
+                f"{'.'.join(walked)} is {target[key]!r}, not a mapping: cannot set "
+                f"{'.'.join([*path, *keys])}"
+            )
+        target = target[key]
+    target[keys[-1]] = value
 
 
 def load_config(path: Optional[PathLike], overrides: Sequence[str] = ()) -> RecipeConfig:

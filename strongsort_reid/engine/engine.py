@@ -30,6 +30,7 @@ from strongsort_reid.engine import distributed
 from strongsort_reid.engine.checkpointing import build_checkpoint, save_training_checkpoint
 from strongsort_reid.engine.evaluation import (
     EvalResult,
+    count_skipped,
     evaluate_features,
     extract_features,
     format_results,
@@ -81,6 +82,9 @@ class Engine:
         writer: The tensorboard writer during :meth:`run` (main process only).
         last_results: ``{target: EvalResult}`` of the most recent :meth:`test`.
         last_checkpoint: Path of the most recent checkpoint written, if any.
+        num_skipped_images: Training samples so far whose image file failed to decode and
+            was replaced by another image (see ``ImageDataset.__getitem__``); each epoch with
+            any logs a warning with its count.
     """
 
     def __init__(self, datamanager: Any, use_gpu: bool = True) -> None:
@@ -109,6 +113,7 @@ class Engine:
         self.max_epoch = 0
         self.last_results: Dict[str, EvalResult] = OrderedDict()
         self.last_checkpoint: Optional[Path] = None
+        self.num_skipped_images = 0
         self._models: Dict[str, nn.Module] = OrderedDict()
         self._train_modules: Dict[str, nn.Module] = OrderedDict()
         self._optims: Dict[str, torch.optim.Optimizer] = OrderedDict()
@@ -348,9 +353,11 @@ class Engine:
             disable=not (self.is_main and sys.stderr.isatty()),
             leave=False,
         )
-        end = time.time()
+        skipped = 0
+        epoch_start = end = time.time()
         for batch_idx, data in enumerate(self.train_loader):
             data_time.update(time.time() - end)
+            skipped += count_skipped(data)
             try:
                 summary = self.forward_backward(data)
                 _check_finite(summary)
@@ -386,8 +393,26 @@ class Engine:
                 )
             end = time.time()
         progress.close()
+        averages = meters.averages()
+        # Always one line per epoch: with few batches or no TTY (no progress bar) the
+        # per-iteration lines may never come.
+        logger.info(
+            "epoch [%d/%d] done in %s: %d iterations  %s  lr %.6f",
+            epoch + 1,
+            max(self.max_epoch, epoch + 1),
+            datetime.timedelta(seconds=round(time.time() - epoch_start)),
+            meters.count,
+            "  ".join(f"{name} {value:.4f}" for name, value in averages.items()),
+            self.get_current_lr() if self._optims else float("nan"),
+        )
+        if skipped:
+            self.num_skipped_images += skipped
+            logger.warning(
+                "epoch %d: %d undecodable image(s) were skipped and replaced by other images "
+                "(%d in this run so far)", epoch + 1, skipped, self.num_skipped_images,
+            )
         self.update_lr()
-        return meters.averages()
+        return averages
 
     def _log_iteration(
         self, epoch: int, batch_idx: int, num_batches: int, summary: Dict[str, float]
@@ -533,12 +558,17 @@ class Engine:
             start = time.perf_counter()
             sets[split] = extract_features(
                 model, loaders[split], self.parse_data_for_eval, self.device,
-                normalize_feature, self.amp,
+                normalize_feature, self.amp, desc=f"{name} {split}",
             )
             logger.info(
                 "%s %s: %d x %d features in %.2f s", name, split, *sets[split].features.shape,
                 time.perf_counter() - start,
             )
+            if sets[split].num_skipped:
+                logger.warning(
+                    "%s %s: %d undecodable image(s) were skipped and replaced by other images",
+                    name, split, sets[split].num_skipped,
+                )
         result, distmat = evaluate_features(
             name, sets["query"], sets["gallery"], dist_metric, use_metric_cuhk03, rerank
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Sequence, Tuple
@@ -11,10 +12,18 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from tqdm import tqdm
 
 from strongsort_reid.metrics import compute_distance_matrix, evaluate_rank, re_ranking
 
-__all__ = ["EvalResult", "FeatureSet", "evaluate_features", "extract_features", "format_results"]
+__all__ = [
+    "EvalResult",
+    "FeatureSet",
+    "count_skipped",
+    "evaluate_features",
+    "extract_features",
+    "format_results",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +40,14 @@ class FeatureSet:
         pids: ``(N,)`` int64 identities.
         camids: ``(N,)`` int64 camera ids.
         impaths: ``N`` image paths (empty strings when the batches carry none).
+        num_skipped: Images that failed to decode and were replaced by others.
     """
 
     features: torch.Tensor
     pids: np.ndarray
     camids: np.ndarray
     impaths: List[str] = field(default_factory=list)
+    num_skipped: int = 0
 
     def items(self) -> List[Tuple[str, int, int]]:
         """``(impath, pid, camid)`` tuples, the dataset layout the visualisation takes."""
@@ -65,6 +76,17 @@ class EvalResult:
         return float(self.cmc[0])
 
 
+def count_skipped(data: dict) -> int:
+    """Samples of a batch whose own image failed to decode and was replaced.
+
+    A batch's ``'skipped'`` entry says how many files each sample passed over before one
+    decoded (its own and failed replacements), so counting the non-zero entries counts each
+    undecodable file once per draw. Batches without the entry count 0.
+    """
+    skipped = data.get("skipped") if isinstance(data, dict) else None
+    return 0 if skipped is None else int((torch.as_tensor(skipped) > 0).sum())
+
+
 @torch.no_grad()
 def extract_features(
     model: nn.Module,
@@ -73,6 +95,7 @@ def extract_features(
     device: torch.device,
     normalize: bool = False,
     amp: bool = False,
+    desc: str = "",
 ) -> FeatureSet:
     """Embed every image of ``loader`` with ``model`` in eval mode.
 
@@ -84,12 +107,22 @@ def extract_features(
         device: Where the model runs.
         normalize: L2-normalise each embedding.
         amp: Run the forward pass in float16 autocast (CUDA only).
+        desc: Label of a progress bar, shown when it is set and stderr is a terminal.
 
     Returns:
         A :class:`FeatureSet` with float32 features on the CPU.
     """
     features, pids, camids, impaths = [], [], [], []
-    for data in loader:
+    num_skipped = 0
+    progress = tqdm(
+        loader,
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not (desc and sys.stderr.isatty()),
+    )
+    for data in progress:
+        num_skipped += count_skipped(data)
         imgs, batch_pids, batch_camids = parse(data)
         with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=amp):
             out = model(imgs.to(device, non_blocking=True))
@@ -107,6 +140,7 @@ def extract_features(
         torch.cat(pids).numpy().astype(np.int64),
         torch.cat(camids).numpy().astype(np.int64),
         list(impaths),
+        num_skipped,
     )
 
 

@@ -33,13 +33,19 @@ class AverageMeter:
 
 
 class MetricMeter:
-    """A named set of :class:`AverageMeter`, fed with the dicts ``forward_backward`` returns."""
+    """A named set of :class:`AverageMeter`, fed with the dicts ``forward_backward`` returns.
+
+    Attributes:
+        count: Number of :meth:`update` calls (iterations).
+    """
 
     def __init__(self) -> None:
         self.meters: Dict[str, AverageMeter] = OrderedDict()
+        self.count = 0
 
     def update(self, values: Mapping[str, float]) -> None:
         """Add one value per name (tensors are converted with ``float``)."""
+        self.count += 1
         for name, value in values.items():
             self.meters.setdefault(name, AverageMeter()).update(float(value))
 

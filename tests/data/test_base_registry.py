@@ -110,3 +110,13 @@ def test_all_images_broken_is_an_error(tmp_path):
     dataset = ImageDataset(train, [], [], verbose=False)
     with pytest.raises(RuntimeError, match=f"{MAX_REPLACEMENT_ATTEMPTS} images in a row"):
         dataset[0]
+
+
+def test_unknown_dataset_option_lists_the_valid_ones(tmp_path):
+    from strongsort_reid.data.datasets import init_image_dataset
+
+    with pytest.raises(ValueError) as error:
+        init_image_dataset("mot", root=str(tmp_path), min_visiblity=0.5)
+    message = str(error.value)
+    assert "unknown option(s) ['min_visiblity'] for dataset 'mot'" in message
+    assert "min_visibility" in message and "cache_dir" in message and "combineall" in message

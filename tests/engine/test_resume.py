@@ -19,10 +19,12 @@ from strongsort_reid.utils.checkpoint import save_checkpoint
 MAX_EPOCH = 3
 
 
-def build_run(datamanager_factory):
+def build_run(datamanager_factory, workers=0):
     """A seeded triplet run with random augmentations (which consume every RNG)."""
     set_random_seed(7)
-    datamanager = datamanager_factory(transforms=["random_flip", "random_crop", "random_erase"])
+    datamanager = datamanager_factory(
+        transforms=["random_flip", "random_crop", "random_erase"], workers=workers
+    )
     model = TinyReIDNet(datamanager.num_train_pids, loss="triplet")
     optimizer = build_optimizer(model, "sgd", lr=0.05, momentum=0.9)
     scheduler = build_lr_scheduler(optimizer, "cosine", max_epoch=MAX_EPOCH, warmup_epochs=1)
@@ -30,19 +32,21 @@ def build_run(datamanager_factory):
     return engine, model, optimizer, scheduler
 
 
-def test_resumed_run_equals_uninterrupted_run(datamanager_factory, tmp_path):
-    engine, model, _, _ = build_run(datamanager_factory)
+# workers=2: the augmentations run in DataLoader worker processes, seeded per epoch.
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resumed_run_equals_uninterrupted_run(datamanager_factory, tmp_path, workers):
+    engine, model, _, _ = build_run(datamanager_factory, workers)
     engine.run(save_dir=tmp_path / "full", max_epoch=MAX_EPOCH, eval_freq=1)
     reference = {k: v.clone() for k, v in model.state_dict().items()}
     reference_optim = engine.optimizer.state_dict()
 
     # Interrupted after the first epoch (with its own evaluation and checkpoint) ...
-    engine, _, _, _ = build_run(datamanager_factory)
+    engine, _, _, _ = build_run(datamanager_factory, workers)
     engine.run(save_dir=tmp_path / "part", max_epoch=1)
     checkpoint = tmp_path / "part" / "model" / "model.pth.tar-1"
 
     # ... then resumed in fresh objects (building them draws other random numbers first).
-    engine, model, optimizer, scheduler = build_run(datamanager_factory)
+    engine, model, optimizer, scheduler = build_run(datamanager_factory, workers)
     torch.rand(100)
     start_epoch = resume_from_checkpoint(checkpoint, model, optimizer, scheduler, engine.scaler)
     assert start_epoch == 1

@@ -8,11 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from shared_assets import shared_path
 
-from strongsort_reid.export.loading import load_reid_model
 from strongsort_reid.utils.checkpoint import load_checkpoint
+from strongsort_reid.utils.feature_extractor import FeatureExtractor
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,12 @@ def test_finetune_recipe_on_mot17_mini_runs_end_to_end(tmp_path):
     # The fine-tuned backbone moved away from the starting weights ...
     start = load_checkpoint(weights)
     assert not torch.equal(state["state_dict"]["conv1.conv.weight"], start["conv1.conv.weight"])
-    # ... and the file loads by path the way the tracker's feature extractor loads weights.
-    loaded = load_reid_model("osnet_x0_25", checkpoint)
-    features = loaded.model(torch.rand(2, 3, 256, 128))
-    assert features.shape == (2, 512) and torch.isfinite(features).all()
+    # ... and the file loads by path into the tracker's feature extractor, whose embeddings
+    # are those of the fine-tuned weights (not of the starting ones).
+    extractor = FeatureExtractor("osnet_x0_25", model_path=checkpoint, device="cpu")
+    crops = np.random.default_rng(0).integers(0, 256, (2, 160, 64, 3), dtype=np.uint8)
+    features = extractor(list(crops))
+    assert features.shape == (2, 512) and features.dtype == np.float32
+    assert np.allclose(np.linalg.norm(features, axis=1), 1, atol=1e-5)
+    original = FeatureExtractor("osnet_x0_25", model_path=weights, device="cpu")
+    assert not np.allclose(features, original(list(crops)), atol=1e-4)

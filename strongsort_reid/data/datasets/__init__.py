@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Type
+import inspect
+from typing import Any, Dict, List, Optional, Set, Type
 
-from .base import ImageDataset
+from .base import SHARED_OPTIONS, ImageDataset
 from .cuhk03 import CUHK03
 from .dukemtmcreid import DukeMTMCreID
 from .folder import FolderDataset
@@ -46,15 +47,51 @@ def register_image_dataset(name: str, dataset: Type[ImageDataset]) -> None:
     _IMAGE_DATASETS[name] = dataset
 
 
+def dataset_options(dataset: Type[ImageDataset]) -> Optional[Set[str]]:
+    """Keyword options ``dataset(...)`` accepts: its own parameters, and those of the classes
+    its ``**kwargs`` reach along the MRO (ImageDataset's and the shared options last).
+
+    Returns:
+        The option names, or ``None`` when they cannot be told (a ``**kwargs`` that never
+        reaches ImageDataset).
+    """
+    names: Set[str] = set()
+    for klass in dataset.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters.values()
+        names |= {
+            p.name
+            for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
+        }
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            return names
+        if klass is ImageDataset:
+            # train/query/gallery are filled in by the subclass, not given by users.
+            return (names - {"train", "query", "gallery"}) | SHARED_OPTIONS
+    return None
+
+
 def init_image_dataset(name: str, **kwargs: Any) -> ImageDataset:
     """Construct the registered dataset ``name`` with ``kwargs``.
 
     Raises:
-        ValueError: ``name`` is not registered (the message lists the registered names).
+        ValueError: ``name`` is not registered (the message lists the registered names), or
+            an option that the dataset does not take (the message lists those it takes).
     """
     if name not in _IMAGE_DATASETS:
         raise ValueError(f"unknown dataset {name!r}; available: {available_image_datasets()}")
-    return _IMAGE_DATASETS[name](**kwargs)
+    dataset = _IMAGE_DATASETS[name]
+    accepted = dataset_options(dataset)
+    unknown = sorted(set(kwargs) - accepted) if accepted is not None else []
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {unknown} for dataset {name!r}; valid options: "
+            f"{', '.join(sorted(accepted))}"
+        )
+    return dataset(**kwargs)
 
 
 __all__ = [
@@ -66,6 +103,7 @@ __all__ = [
     "MSMT17",
     "Market1501",
     "available_image_datasets",
+    "dataset_options",
     "init_image_dataset",
     "register_image_dataset",
 ]

@@ -228,7 +228,8 @@ class ImageDataset(Dataset):
             replaced by another image of the same identity (or, failing that, a neighbouring
             sample), so an epoch never crashes on a bad file; the returned labels and path are
             those of the image actually loaded, and ``skipped`` says how many files were passed
-            over for this sample (sum it over batches to count skips across DataLoader workers).
+            over for this sample (count the samples with ``skipped > 0`` over the batches to
+            count undecodable draws across DataLoader workers).
 
         Raises:
             RuntimeError: ``MAX_REPLACEMENT_ATTEMPTS`` files in a row failed to decode.
