@@ -1,122 +1,12 @@
 """Run StrongSORT over MOTChallenge sequences from their public detections (det.txt).
 
-Examples:
-    # appearance from the ReID model on the frames whose images exist
-    python scripts/track_mot.py --mot-root ../shared/data/mot/MOT17-mini/train \
-        --reid-weights ../shared/data/reid/osnet_x0_25_msmt17.pth --output runs/mot17mini
-    # precomputed embeddings <features-dir>/<seq>.npy, row-aligned with det.txt
-    python scripts/track_mot.py --mot-root DIR --features-dir FEATS --postprocess gsi
-
-Writes one MOTChallenge results file per sequence, <output>/<seq>.txt, ready for
-scripts/eval_mot.py.
+Same program as ``strongsort-reid track-mot``; the options are documented in
+:mod:`trackers.commands.track_mot`.
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-import time
-from pathlib import Path
 
-import yaml
-
-from trackers import StrongSORT, StrongSORTConfig
-from trackers.mot import list_sequences, write_results
-from trackers.mot_tracking import track_sequence
-from trackers.postprocess import gsi, linear_interpolation
-from trackers.strongsort.config import DEFAULT_CONFIG_PATH
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--mot-root",
-        required=True,
-        type=Path,
-        help="folder of sequences <seq>/{seqinfo.ini,det/det.txt,img1/}",
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=Path("runs/track_mot"),
-        help="folder for the <seq>.txt results (default: runs/track_mot)",
-    )
-    parser.add_argument("--seqs", nargs="+", help="sequence names (default: all)")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=DEFAULT_CONFIG_PATH,
-        help="StrongSORT YAML parameters (default: trackers/configs/strongsort.yaml)",
-    )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override parameters, e.g. --set cmc=null min_conf=0.4",
-    )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--reid-weights", help="ReID weight name or checkpoint path")
-    source.add_argument(
-        "--features-dir", type=Path, help="folder of <seq>.npy embeddings row-aligned with det.txt"
-    )
-    parser.add_argument("--reid-model", help="architecture of --reid-weights (if not inferable)")
-    parser.add_argument("--device", default="cpu", help="device of the ReID model")
-    parser.add_argument(
-        "--postprocess",
-        choices=("none", "gsi", "linear"),
-        default="none",
-        help="offline interpolation of the results (GSI: interval 20, tau 10)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    return parser.parse_args(argv)
-
-
-def parse_overrides(pairs) -> dict:
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects KEY=VALUE, got {pair!r}")
-        overrides[key] = yaml.safe_load(value)
-    return overrides
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    config = StrongSORTConfig.from_yaml(args.config, **parse_overrides(args.set))
-    sequences = list_sequences(args.mot_root)
-    if args.seqs:
-        by_name = {p.name: p for p in sequences}
-        unknown = [s for s in args.seqs if s not in by_name]
-        if unknown:
-            raise SystemExit(f"unknown sequences {unknown} in {args.mot_root}")
-        sequences = [by_name[s] for s in args.seqs]
-    progress = not args.quiet and sys.stderr.isatty()
-    tracker = StrongSORT(
-        config=config,
-        reid_weights=args.reid_weights,
-        reid_model=args.reid_model,
-        device=args.device,
-    )
-    for seq_dir in sequences:
-        features = None if args.features_dir is None else args.features_dir / f"{seq_dir.name}.npy"
-        tracker.reset()
-        start = time.perf_counter()
-        rows = track_sequence(seq_dir, tracker, features, progress=progress)
-        elapsed = time.perf_counter() - start
-        if args.postprocess == "gsi":
-            rows = gsi(rows)
-        elif args.postprocess == "linear":
-            rows = linear_interpolation(rows)
-        path = write_results(args.output / f"{seq_dir.name}.txt", rows)
-        frames = tracker.stats["frames"]
-        print(
-            f"{seq_dir.name}: {frames} frames, {len(rows)} boxes, "
-            f"{frames / max(elapsed, 1e-9):.1f} FPS -> {path}"
-        )
-    return 0
-
+from trackers.commands.track_mot import main
 
 if __name__ == "__main__":
     sys.exit(main())

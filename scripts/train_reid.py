@@ -1,75 +1,13 @@
 """Train or fine-tune a ReID model from a YAML recipe.
 
-Examples:
-    python scripts/train_reid.py --config configs/osnet_x1_0_market1501_softmax.yaml \
-        data.root=reid-data
-    python scripts/train_reid.py --config configs/osnet_x0_25_msmt17_finetune_mot.yaml \
-        data.root=data/MOT17/train train.max_epoch=5
-    torchrun --nproc_per_node=4 scripts/train_reid.py --config configs/<recipe>.yaml
-
-Overrides are ``section.key=value`` (the value is read as YAML); an unknown key is an error
-listing the valid keys. The final checkpoint ``<save_dir>/model/model.pth.tar-N`` loads by path
-into the tracker: ``StrongSORT(reid_weights=<path>, reid_model=<model.name>)``.
+Same program as ``strongsort-reid train``; recipes, overrides and examples are documented in
+:mod:`strongsort_reid.commands.train`. Multi-GPU: ``torchrun --nproc_per_node=N
+scripts/train_reid.py --config ...``.
 """
 
-from __future__ import annotations
-
-import argparse
-import logging
 import sys
-from pathlib import Path
 
-from strongsort_reid.engine.config import ConfigError, load_config
-from strongsort_reid.engine.distributed import init_distributed, is_main_process
-from strongsort_reid.engine.recipe import run_recipe
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        epilog="Recipes: configs/*.yaml. Keys and defaults: strongsort_reid/engine/config.py",
-    )
-    parser.add_argument("--config", type=Path, help="recipe YAML file (default: built-in defaults)")
-    parser.add_argument(
-        "overrides", nargs="*", metavar="section.key=value", help="override recipe values"
-    )
-    parser.add_argument("--quiet", action="store_true", help="only warnings and the result table")
-    return parser
-
-
-def _setup_logging(save_dir: Path, quiet: bool) -> None:
-    """Log to stderr and ``<save_dir>/train.log`` (main process); other processes: warnings."""
-    level = logging.WARNING if quiet or not is_main_process() else logging.INFO
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if is_main_process():
-        save_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(save_dir / "train.log", encoding="utf-8"))
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config, args.overrides)
-    except (ConfigError, FileNotFoundError) as exc:
-        parser.error(str(exc))
-    init_distributed()
-    _setup_logging(Path(config.save_dir), args.quiet)
-    result = run_recipe(config)
-    if is_main_process() and result.checkpoint is not None:
-        print(f"Checkpoint: {result.checkpoint}")
-        print(
-            f"Track with it: StrongSORT(reid_weights='{result.checkpoint}', "
-            f"reid_model='{config.model.name}')"
-        )
-    return 0
-
+from strongsort_reid.commands.train import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="train_reid.py"))

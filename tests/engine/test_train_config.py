@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import torch
 
 from strongsort_reid.engine.config import ConfigError, load_config
 
@@ -14,10 +15,9 @@ RECIPES = sorted((REPO / "configs").glob("*.yaml"))
 
 
 def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The module behind ``scripts/<name>.py`` (the file itself is a thin launcher)."""
+    assert (REPO / "scripts" / f"{name}.py").is_file()
+    return importlib.import_module("strongsort_reid.commands.train")
 
 
 def test_the_three_recipes_ship_and_load():
@@ -85,3 +85,60 @@ def test_script_reports_config_errors_without_a_traceback(capsys):
         script.main(["--config", str(RECIPES[0]), "train.epochs=3"])
     assert exit_info.value.code == 2
     assert "valid keys: train.optim" in capsys.readouterr().err
+
+
+def test_dotted_overrides_reach_into_dataset_kwargs():
+    recipe = REPO / "configs" / "osnet_x0_25_msmt17_finetune_mot.yaml"
+    config = load_config(
+        recipe, ["data.dataset_kwargs.mot.frame_stride=1", "data.dataset_kwargs.mot.sequences=[a]"]
+    )
+    # Only the named entries change; the recipe's other mot options stay.
+    assert config.data.dataset_kwargs["mot"] == {
+        "min_visibility": 0.5, "min_height": 50, "frame_stride": 1, "min_samples": 4,
+        "test_ratio": 0.2, "sequences": ["a"],
+    }  # fmt: skip
+    config = load_config(None, ["data.dataset_kwargs.folder.camera=subfolder"])
+    assert config.data.dataset_kwargs == {"folder": {"camera": "subfolder"}}
+    with pytest.raises(ConfigError, match="data.dataset_kwargs.mot is 3, not a mapping"):
+        load_config(None, ["data.dataset_kwargs.mot=3", "data.dataset_kwargs.mot.x=1"])
+
+
+def _script_failure(monkeypatch, capsys, error):
+    script = load_script("train_reid")
+
+    def failing_run(config):
+        raise error
+
+    monkeypatch.setattr(script, "run_recipe", failing_run)
+    monkeypatch.setattr(script, "_setup_logging", lambda save_dir, quiet: None)
+    code = script.main([])
+    return code, capsys.readouterr()
+
+
+def test_script_stops_on_nan_loss_with_a_message_not_a_traceback(monkeypatch, capsys):
+    from strongsort_reid.engine import NonFiniteLossError
+
+    message = "loss is nan at epoch 3, iteration 7: training stopped. Last good checkpoint: x"
+    code, captured = _script_failure(monkeypatch, capsys, NonFiniteLossError(message))
+    assert code == 1
+    assert f"strongsort-reid train: error: {message}" in captured.err
+    assert "Traceback" not in captured.err and "Checkpoint:" not in captured.out
+
+
+def test_script_reports_a_missing_dataset_root(monkeypatch, capsys):
+    message = "market1501: dataset root '/nowhere' does not exist; expected layout: ..."
+    code, captured = _script_failure(monkeypatch, capsys, FileNotFoundError(message))
+    assert code == 1 and f"strongsort-reid train: error: {message}" in captured.err
+
+
+def test_bag_of_tricks_recipe_builds_a_last_stride_one_bnneck_resnet():
+    from strongsort_reid.engine.model_options import has_bnneck
+    from strongsort_reid.engine.recipe import build_reid_model
+
+    config = load_config(REPO / "configs" / "resnet50_bot_market1501.yaml",
+                         ["model.pretrained=false"])  # fmt: skip
+    model = build_reid_model(config, num_classes=10).eval()
+    assert has_bnneck(model) and model.layer4[0].conv2.stride == (1, 1)
+    with torch.no_grad():
+        maps = model(torch.rand(1, 3, 256, 128), return_featuremaps=True)
+    assert maps.shape[-2:] == (16, 8)  # stride 16 overall instead of 32

@@ -46,7 +46,8 @@ def test_track_then_eval(mot_root, tmp_path, capsys):
         "--quiet",
     ]
     assert _main("track_mot.py")(argv) == 0
-    assert sorted(p.name for p in results.iterdir()) == sorted(f"{s}.txt" for s in seqs)
+    assert sorted(p.name for p in results.glob("*.txt")) == sorted(f"{s}.txt" for s in seqs)
+    assert (results / "strongsort.yaml").is_file()
     assert "MOT17-09-FRCNN: 525 frames" in capsys.readouterr().out
 
     json_path = tmp_path / "scores.json"
@@ -94,3 +95,29 @@ def test_bench_tracker_quick(mot_root, capsys):
         "long stream",
     ):
         assert case in out
+
+
+def test_track_mot_ablation_step_and_effective_config_file(mot_root, tmp_path):
+    import yaml
+
+    name = "MOT17-09-FRCNN"
+    features = tmp_path / "features"
+    features.mkdir()
+    count = sum(1 for _ in open(mot_root / name / "det" / "det.txt"))
+    np.save(features / f"{name}.npy", np.ones((count, 4), dtype=np.float32))
+    results = tmp_path / "results"
+    argv = ["--mot-root", str(mot_root), "--features-dir", str(features), "--output", str(results)]
+    argv += ["--seqs", name, "--ablation", "+ECC", "--set", "n_init=1", "--quiet"]
+    assert _main("track_mot.py")(argv) == 0
+    used = yaml.safe_load((results / "strongsort.yaml").read_text())
+    # +ECC: DeepSORT's matching cascade and gallery, ECC on; --set wins over the step.
+    assert (used["matching"], used["ema_alpha"], used["cmc"], used["nsa"]) == (
+        "cascade",
+        None,
+        "ecc",
+        False,
+    )
+    assert used["n_init"] == 1 and used["max_cos_dist"] == 0.4
+    assert (results / f"{name}.txt").stat().st_size > 0
+    with pytest.raises(SystemExit):
+        _main("track_mot.py")([*argv[:-5], "--ablation", "NSA"])

@@ -1,0 +1,74 @@
+"""``strongsort-reid``: one entry point dispatching to the train / eval / export / MOT tools."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shared_assets import shared_path
+
+from strongsort_reid.cli import COMMANDS, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_usage_lists_every_command(capsys):
+    assert main([]) == 2
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in COMMANDS)
+    assert main(["fly"]) == 2
+    assert "unknown command 'fly'" in capsys.readouterr().err
+
+
+def test_weights_lists_the_registry(capsys):
+    assert main(["weights"]) == 0
+    out = capsys.readouterr().out
+    assert "| `osnet_x0_25_msmt17` | `osnet_x0_25` | msmt17 | 1041 |" in out
+
+
+def test_eval_scores_weights_on_a_mot_derived_test_split(tmp_path, capsys):
+    root = shared_path("data/mot/MOT17-mini/train")
+    weights = shared_path("data/reid/osnet_x0_25_msmt17.pth")
+    argv = [
+        "eval",
+        "--config",
+        str(REPO / "configs" / "osnet_x0_25_msmt17_finetune_mot.yaml"),
+        f"data.root={root}",
+        f"model.load_weights={weights}",
+        "data.dataset_kwargs.mot.frame_stride=1",
+        "data.workers=0",
+        f"save_dir={tmp_path}",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "mAP:" in out and "Rank-1" in out
+    assert not list((tmp_path / "model").glob("model.pth.tar-*"))  # evaluation only
+
+
+def test_track_mot_then_eval_mot(tmp_path, capsys):
+    pytest.importorskip("trackeval")
+    root = shared_path("data/mot/MOT17-mini/train")
+    seq = "MOT17-09-FRCNN"
+    rows = sum(1 for _ in open(root / seq / "det" / "det.txt"))
+    features = tmp_path / "features"
+    features.mkdir()
+    rng = np.random.default_rng(0)
+    np.save(features / f"{seq}.npy", rng.standard_normal((rows, 8)).astype(np.float32))
+    results = tmp_path / "results"
+    track = ["track-mot", "--mot-root", str(root), "--seqs", seq, "--quiet"]
+    assert main([*track, "--features-dir", str(features), "--output", str(results)]) == 0
+    assert (results / f"{seq}.txt").is_file()
+    assert main(["eval-mot", "--gt-root", str(root), "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "HOTA" in out and seq in out
+
+
+@pytest.mark.skipif(shutil.which("strongsort-reid") is None, reason="package not installed")
+def test_console_entry_point_is_installed():
+    result = subprocess.run(
+        ["strongsort-reid", "export", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "--format" in result.stdout
