@@ -22,12 +22,13 @@ setup(
     ),
     package_data={"trackers": ["configs/*.yaml"]},
     install_requires=[
-        "torch>=2.1",
-        "torchvision>=0.16",
+        "torch>=2.3",
+        "torchvision>=0.18",
         "numpy>=1.23",
         "scipy>=1.9",
         "filterpy>=1.4.5",
-        "opencv-python>=4.7",
+        # OpenCV 5 moved the HOG people detector (the demo's offline fallback) to contrib.
+        "opencv-python>=4.7,<5",
         "ultralytics>=8.1",
         "lap>=0.5.12",
         "tqdm>=4.64",
@@ -38,6 +39,13 @@ setup(
         "dev": ["pytest>=7.4", "hypothesis>=6.80", "ruff>=0.4"],
         "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3"],
         "eval": ["trackeval>=1.0.1"],
+        "train": ["tensorboard>=2.14"],
+    },
+    entry_points={
+        "console_scripts": [
+            "strongsort-track=trackers.cli:main",
+            "strongsort-reid=strongsort_reid.cli:main",
+        ]
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -184,6 +184,14 @@ def tracks_to_rows(frame: int, tracks: np.ndarray) -> np.ndarray:
     return rows
 
 
+def format_result_rows(rows: np.ndarray) -> List[str]:
+    """Text lines ``frame,id,x,y,w,h,conf,-1,-1,-1`` (newline-terminated) of ``(R, >=7)`` rows."""
+    return [
+        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{r[6]:.2f},-1,-1,-1\n"
+        for r in rows
+    ]
+
+
 def write_results(path: PathLike, rows: np.ndarray) -> Path:
     """Write results rows atomically (temporary file in the same folder, then rename).
 
@@ -204,10 +212,7 @@ def write_results(path: PathLike, rows: np.ndarray) -> Path:
     if not np.isfinite(rows[:, :7]).all():
         raise ValueError("rows contain NaN or inf values")
     rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
-    lines = [
-        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{r[6]:.2f},-1,-1,-1\n"
-        for r in rows
-    ]
+    lines = format_result_rows(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
