@@ -22,6 +22,15 @@ def test_usage_lists_every_command(capsys):
     assert "unknown command 'fly'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_answers_help(command, capsys):
+    # Each command's module must exist and parse --help without running anything.
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
 def test_weights_lists_the_registry(capsys):
     assert main(["weights"]) == 0
     out = capsys.readouterr().out
