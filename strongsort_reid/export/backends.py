@@ -8,64 +8,40 @@ are fed in padded chunks of that size, so callers never see the difference.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
 import math
 import os
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Iterator, Optional, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
 from torch import nn
 
+from strongsort_reid.export.compat import import_optional, quiet_torchscript
 from strongsort_reid.export.fusion import fold_batchnorm
 from strongsort_reid.export.metadata import METADATA_KEY, ExportMetadata
+from strongsort_reid.export.optimize import cpu_graph, flush_subnormals
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, os.PathLike]
 
 BACKENDS = ("torch", "torchscript", "onnx", "openvino")
-# Eager PyTorch allocates every activation afresh. On a CPU, large activations spill out of
-# the caches and past glibc's mmap threshold (fresh pages, page faults on every layer), so
-# the torch backend cuts a CPU batch into micro-batches whose largest activation stays under
-# this budget. Measured on 2 cores at batch 32: OSNet x0.25 ran fastest at 16 images per
-# forward (8 MiB; 1.2x batch 32), x1.0 at 4-8 images (8-16 MiB; 1.5-1.7x batch 32).
-CPU_ACTIVATION_BUDGET = 8 * 2**20
+# PyTorch allocates every activation afresh. On a CPU, large activations spill out of the
+# caches and past glibc's mmap threshold (fresh pages, page faults on every layer), so the
+# torch backend cuts a CPU batch into micro-batches whose largest activation stays under
+# this budget. Measured end to end on 2 cores at batch 32 (subnormals flushed): OSNet x0.25
+# (0.5 MiB per image) ran fastest unsplit (1.08x micro-batches of 16), x1.0 (2 MiB per
+# image) at 4-16 images per forward (1.2x unsplit).
+CPU_ACTIVATION_BUDGET = 16 * 2**20
+# Chunks of at least this many images run on the oneDNN graph, smaller ones on the matmul
+# graph (see strongsort_reid.export.optimize). Measured on 2 cores, model alone: OSNet x0.25
+# at batch 1/4/8/32: matmul 1.9x/1.5x/1.0x/0.85x as fast as oneDNN; x1.0: 1.2x/1.0x/0.8x/0.85x.
+ONEDNN_MIN_BATCH = 8
 TORCHSCRIPT_SUFFIXES = (".torchscript", ".ts", ".jit")
-
-
-@contextlib.contextmanager
-def quiet_torchscript() -> Iterator[None]:
-    """Hide PyTorch's deprecation and tracer notices for the TorchScript APIs used here.
-
-    TorchScript is deprecated upstream but still the fastest eager-free CPU path in PyTorch
-    and the format many deployment tools consume; the notices would fire on every load.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torch\.jit", category=FutureWarning)
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        yield
-
-
-def import_optional(module: str, purpose: str):
-    """Import an optional package, or fail with the command that installs it.
-
-    Args:
-        module: Package name (identical to its PyPI name for onnx, onnxruntime, openvino).
-        purpose: What needs it, for the message, e.g. ``"backend='onnx'"``.
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"{purpose} needs the {module!r} package, which is not installed: "
-            f"pip install {module}  (or: pip install 'strongsort-reid[export]')"
-        ) from exc
 
 
 def is_torchscript_archive(path: PathLike) -> bool:
@@ -147,20 +123,29 @@ def half_dtype(device: torch.device, half: Union[bool, str]) -> torch.dtype:
 class TorchBackend(InferenceBackend):
     """PyTorch, tuned for inference.
 
-    BatchNorms are folded into their convolutions, weights and inputs use channels_last
-    layout, and the forward runs under ``torch.inference_mode`` in ``dtype`` (float16 or
-    bfloat16 only make sense on CUDA, see :func:`half_dtype`). On the CPU the network is
-    also traced, frozen and optimised for oneDNN (``torch.jit.optimize_for_inference``: fused
-    convolution + ReLU/add, prepacked weights; about 1.2x eager), kept only if it reproduces
-    the eager output, and batches run in micro-batches sized by
-    :data:`CPU_ACTIVATION_BUDGET`. The caller's ``model`` is not modified.
+    BatchNorms are folded into their convolutions, subnormal weights are set to zero (see
+    :func:`~strongsort_reid.export.optimize.flush_subnormals`: on a CPU they made the
+    trained OSNet ~3x slower), weights and inputs use channels_last layout, and the forward
+    runs under ``torch.inference_mode`` in ``dtype`` (float16 or bfloat16 only make sense on
+    CUDA, see :func:`half_dtype`). On the CPU the network is also frozen into two TorchScript
+    graphs (:func:`~strongsort_reid.export.optimize.cpu_graph`), each kept only if it
+    reproduces the eager output: 1x1 convolutions as matrix products for chunks of fewer
+    than :data:`ONEDNN_MIN_BATCH` images, oneDNN-optimised for larger ones; and batches run
+    in micro-batches sized by :data:`CPU_ACTIVATION_BUDGET`. The caller's ``model`` is not
+    modified.
 
     Args:
         model: The network.
         device: Where it runs.
         dtype: Compute dtype.
         image_size: ``(H, W)`` of the inputs, for the example batch used by the checks.
-        optimize: Allow the TorchScript graph on the CPU (``False``: eager only).
+        optimize: Allow the TorchScript graphs on the CPU (``False``: eager only).
+
+    Attributes:
+        model: What runs small chunks: the folded eager network or its matmul graph.
+        large_model: What runs chunks of ``ONEDNN_MIN_BATCH`` images or more: on the CPU
+            the oneDNN graph, built on first use (about 2 s for OSNet); else :attr:`model`.
+        micro_batch: Images per forward on the CPU (``None``: the whole batch).
     """
 
     name = "torch"
@@ -179,49 +164,47 @@ class TorchBackend(InferenceBackend):
             memory_format=torch.channels_last
         )
         folded, count = fold_batchnorm(model, example[:1])
-        logger.debug("folded %d BatchNorm layers of %s", count, type(model).__name__)
+        flushed = flush_subnormals(folded)
+        logger.debug(
+            "%s: folded %d BatchNorm layers, zeroed %d subnormal weights",
+            type(model).__name__,
+            count,
+            flushed,
+        )
         self.model = folded.to(device=device, dtype=dtype, memory_format=torch.channels_last)
         self.micro_batch: Optional[int] = None
+        # Built on the first large chunk (tracing OSNet takes ~2 s; many callers never need it).
+        self._large_model: Optional[nn.Module] = self.model
+        self._eager: Optional[nn.Module] = None
+        self._example: Optional[torch.Tensor] = example
         if device.type == "cpu":
             per_image = largest_activation_bytes(self.model, example[:1])
             self.micro_batch = 2 ** max(0, int(math.log2(CPU_ACTIVATION_BUDGET / per_image)))
             if optimize and dtype == torch.float32:
-                self.model = optimized_for_cpu(self.model, example) or self.model
+                self._eager = self.model
+                self.model = cpu_graph(self._eager, example) or self._eager
+                self._large_model = None
+
+    @property
+    def large_model(self) -> nn.Module:
+        """The network for chunks of :data:`ONEDNN_MIN_BATCH` or more images (lazily built)."""
+        if self._large_model is None:
+            with torch.inference_mode(False):  # tracing needs ordinary tensors
+                graph = cpu_graph(self._eager, self._example, onednn=True)
+            self._large_model = graph or self.model
+            self._eager = self._example = None
+        return self._large_model
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode():
             if self.micro_batch is None or batch.shape[0] <= self.micro_batch:
-                return self.model(batch).float()
-            parts = [self.model(part) for part in batch.split(self.micro_batch)]
+                return self._forward_chunk(batch).float()
+            parts = [self._forward_chunk(part) for part in batch.split(self.micro_batch)]
             return torch.cat(parts).float()
 
-
-def optimized_for_cpu(
-    model: nn.Module, example: torch.Tensor, rtol: float = 1e-3
-) -> Optional[torch.jit.ScriptModule]:
-    """``model`` traced on ``example[:1]``, frozen and optimised for oneDNN.
-
-    Returns ``None`` (the caller keeps eager mode) when TorchScript is unavailable, tracing
-    fails, or the graph does not reproduce the eager output on the whole ``example`` batch
-    (relative error above ``rtol``; a different batch size than the traced one is part of the
-    check).
-    """
-    try:
-        with quiet_torchscript(), torch.no_grad():
-            traced = torch.jit.trace(model, example[:1], check_trace=False)
-            graph = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
-            expected = model(example)
-            # The profiling executor specialises the graph during the first calls.
-            for _ in range(2):
-                actual = graph(example)
-    except (AttributeError, RuntimeError, TypeError) as exc:
-        logger.info("running %s eagerly, TorchScript failed: %s", type(model).__name__, exc)
-        return None
-    error = (actual - expected).abs().max() / expected.abs().max().clamp_min(1e-12)
-    if not error <= rtol:
-        logger.info("running %s eagerly, TorchScript differs by %.2e", type(model).__name__, error)
-        return None
-    return graph
+    def _forward_chunk(self, chunk: torch.Tensor) -> torch.Tensor:
+        model = self.large_model if chunk.shape[0] >= ONEDNN_MIN_BATCH else self.model
+        return model(chunk)
 
 
 def largest_activation_bytes(model: nn.Module, example: torch.Tensor) -> int:
@@ -244,7 +227,13 @@ def largest_activation_bytes(model: nn.Module, example: torch.Tensor) -> int:
 
 
 class TorchScriptBackend(InferenceBackend):
-    """A TorchScript module; on CPU it is frozen and optimised for inference (oneDNN)."""
+    """A TorchScript module; on the CPU frozen, plus an oneDNN-optimised copy for large chunks.
+
+    As in :class:`TorchBackend`, chunks of fewer than :data:`ONEDNN_MIN_BATCH` images run on
+    the frozen module with channels_last input (1.6x the oneDNN graph at batch 1 for OSNet
+    x0.25), larger ones on ``torch.jit.optimize_for_inference``'s graph (1.3x the frozen
+    module at batch 32).
+    """
 
     name = "torchscript"
 
@@ -264,20 +253,29 @@ class TorchScriptBackend(InferenceBackend):
         half = bool(metadata and metadata.half) and device.type == "cuda"
         module = module.to(device).eval()
         module = module.half() if half else module.float()
+        large_module = module
         if device.type == "cpu":
             with quiet_torchscript():
-                module = torch.jit.optimize_for_inference(torch.jit.freeze(module))
+                large_module = torch.jit.freeze(module)
+                module = torch.jit.freeze(module)
+                try:
+                    large_module = torch.jit.optimize_for_inference(large_module)
+                except RuntimeError as exc:
+                    logger.info("TorchScript module left unoptimised for oneDNN: %s", exc)
         super().__init__(
             device,
             torch.float16 if half else torch.float32,
+            channels_last=device.type == "cpu",
             input_size=tuple(metadata.image_size) if metadata else None,
             metadata=metadata,
         )
         self.module = module
+        self.large_module = large_module
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        module = self.large_module if batch.shape[0] >= ONEDNN_MIN_BATCH else self.module
         with torch.no_grad():
-            return self.module(batch).float()
+            return module(batch).float()
 
 
 def _fixed_dim(value) -> Optional[int]:

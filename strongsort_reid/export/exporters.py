@@ -3,7 +3,8 @@
 Each format has an in-memory converter (used by ``FeatureExtractor(backend=...)`` when it is
 given PyTorch weights) and a file writer. Files are written atomically (temporary name, then
 rename) and carry :class:`~strongsort_reid.export.metadata.ExportMetadata`. The batch axis is
-dynamic unless a fixed ``batch_size`` is asked for.
+dynamic unless a fixed ``batch_size`` is asked for. Subnormal weights are set to zero before
+conversion (they cost every CPU runtime dearly, see :mod:`strongsort_reid.export.optimize`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Iterator, Union
 import torch
 from torch import nn
 
-from strongsort_reid.export.backends import import_optional, quiet_torchscript
+from strongsort_reid.export.compat import import_optional, quiet_torchscript
 from strongsort_reid.export.metadata import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ExportMetadata
+from strongsort_reid.export.optimize import flush_subnormals
 
 PathLike = Union[str, os.PathLike]
 
@@ -39,8 +41,14 @@ def _example_input(metadata: ExportMetadata, dtype: torch.dtype = torch.float32)
 
 
 def _prepared(model: nn.Module, half: bool) -> nn.Module:
-    model = copy.deepcopy(model).eval().cpu()
-    return model.half() if half else model.float()
+    """An eval-mode float copy of ``model`` with subnormal weights set to zero.
+
+    Subnormal weights (common in trained checkpoints) slow every CPU runtime down, ONNX
+    Runtime included; see :func:`~strongsort_reid.export.optimize.flush_subnormals`.
+    """
+    model = copy.deepcopy(model).eval().cpu().float()
+    flush_subnormals(model)
+    return model.half() if half else model
 
 
 def _export_onnx_graph(model: nn.Module, metadata: ExportMetadata, opset: int) -> bytes:

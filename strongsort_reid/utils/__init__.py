@@ -1,4 +1,9 @@
-"""Utilities with torchreid's names: checkpoint I/O, weight resolution, model complexity."""
+"""Utilities with torchreid's names: checkpoint I/O, weight resolution, model complexity, and
+the :class:`~strongsort_reid.utils.feature_extractor.FeatureExtractor` (imported on first
+access: it pulls in OpenCV and the export backends).
+"""
+
+import importlib
 
 from strongsort_reid.utils.checkpoint import (
     LoadReport,
@@ -15,6 +20,7 @@ from strongsort_reid.utils.download import (
 )
 
 __all__ = [
+    "FeatureExtractor",
     "LoadReport",
     "WeightsUnavailableError",
     "cache_dir",
@@ -25,3 +31,11 @@ __all__ = [
     "resolve_weights",
     "save_checkpoint",
 ]
+
+
+def __getattr__(name: str):
+    if name == "FeatureExtractor":
+        module = importlib.import_module("strongsort_reid.utils.feature_extractor")
+        globals()[name] = module.FeatureExtractor
+        return module.FeatureExtractor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

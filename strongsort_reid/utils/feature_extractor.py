@@ -10,8 +10,10 @@ PIL images carry their own channel order, so the argument does not apply to them
 
 Compared with torchreid's extractor, preprocessing is batched (OpenCV resize on ``uint8`` into
 one buffer, one normalisation per batch, channels_last), and the network runs on a tuned
-backend: eager PyTorch with BatchNorms folded (``"torch"``), TorchScript, ONNX Runtime or
-OpenVINO. Features are returned L2-normalised, so the cosine distance is ``1 - a @ b.T``.
+backend: PyTorch with BatchNorms folded, subnormal weights flushed and, on the CPU, frozen
+TorchScript graphs built automatically (``"torch"``, see
+:class:`~strongsort_reid.export.TorchBackend`), TorchScript, ONNX Runtime or OpenVINO.
+Features are returned L2-normalised, so the cosine distance is ``1 - a @ b.T``.
 """
 
 from __future__ import annotations
@@ -131,9 +133,10 @@ class FeatureExtractor:
         batch_size: Images per network call; larger inputs are processed in chunks.
         half: On CUDA, compute in float16 (``True``/``"fp16"``) or bfloat16 (``"bf16"``);
             ignored with a warning on the CPU, where it is slower than float32.
-        backend: ``"torch"`` (eager, BatchNorm folded, channels_last), ``"torchscript"``,
-            ``"onnx"`` (onnxruntime) or ``"openvino"``. Given PyTorch weights, the non-torch
-            backends convert the network in memory at start-up (about a second).
+        backend: ``"torch"`` (BatchNorm folded, channels_last; on the CPU frozen graphs
+            built automatically), ``"torchscript"``, ``"onnx"`` (onnxruntime) or
+            ``"openvino"``. Given PyTorch weights, the non-torch backends convert the
+            network in memory at start-up (about a second).
         num_threads: CPU threads for ONNX Runtime / OpenVINO (default: ``torch``'s setting).
             The torch backends use ``torch.set_num_threads``.
 

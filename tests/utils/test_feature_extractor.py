@@ -1,5 +1,8 @@
 """FeatureExtractor: golden features per backend, channel order, input types, bad input."""
 
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -246,3 +249,61 @@ def test_half_precision_is_ignored_on_cpu_with_a_warning():
         assert half_dtype(torch.device("cpu"), True) == torch.float32
     with pytest.raises(ValueError, match="half must be"):
         half_dtype(torch.device("cpu"), "fp8")
+
+
+def test_feature_extractor_is_exported_lazily_at_package_level():
+    import strongsort_reid
+    import strongsort_reid.utils
+
+    assert strongsort_reid.FeatureExtractor is FeatureExtractor
+    assert strongsort_reid.utils.FeatureExtractor is FeatureExtractor
+    assert "FeatureExtractor" in strongsort_reid.__all__
+    assert "FeatureExtractor" in strongsort_reid.utils.__all__
+    with pytest.raises(AttributeError, match="no attribute 'NotAThing'"):
+        strongsort_reid.NotAThing  # noqa: B018
+    # `import strongsort_reid` stays light: no torch, OpenCV or export runtimes.
+    code = (
+        "import sys, strongsort_reid; "
+        "heavy = [m for m in ('torch', 'cv2', 'onnxruntime', 'openvino') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_missing_onnxruntime_gives_install_hint(weights, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ImportError, match="pip install onnxruntime"):
+        FeatureExtractor("osnet_x0_25", weights, device="cpu", backend="onnx")
+
+
+def test_torch_features_match_the_eager_model_for_varying_batch_sizes(extractor, golden):
+    # The tracker calls with a different number of boxes every frame.
+    frame, boxes, _ = golden
+    pixels = np.empty((len(boxes), 256, 128, 3), dtype=np.uint8)
+    for slot, (x1, y1, x2, y2) in zip(pixels, boxes.astype(int).tolist()):
+        resize_to_rgb(frame[y1:y2, x1:x2], slot, "bgr")
+    batch = normalize_batch(
+        pixels, extractor.pixel_mean, extractor.pixel_std, torch.device("cpu"), channels_last=False
+    )
+    with torch.no_grad():
+        expected = torch.nn.functional.normalize(extractor.model(batch), dim=1).numpy()
+    for count in (1, 25, 4, 13, 1):
+        features = extractor(batch[:count])
+        cosine = (features * expected[:count]).sum(axis=1)
+        assert cosine.min() >= 0.9999, (count, cosine.min())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_half_precision_on_cuda(weights, golden):
+    fp16 = FeatureExtractor("osnet_x0_25", weights, device="cuda", half=True)
+    assert fp16.backend.input_dtype == torch.float16
+    _check_golden(fp16, golden)
+    bf16 = FeatureExtractor("osnet_x0_25", weights, device="cuda", half="bf16")
+    assert bf16.backend.input_dtype == torch.bfloat16
+    frame, boxes, reference = golden
+    features = bf16.from_frame(frame, boxes)
+    assert features.dtype == np.float32
+    # bfloat16 keeps 8 mantissa bits: close to, not as close as, the float32 reference.
+    assert (features * reference).sum(axis=1).min() >= 0.98
