@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from strongsort_reid.export.compat import import_optional, quiet_torchscript
+from strongsort_reid.export.compat import import_optional, openvino_core, quiet_torchscript
 from strongsort_reid.export.fusion import fold_batchnorm
 from strongsort_reid.export.metadata import METADATA_KEY, ExportMetadata
 from strongsort_reid.export.optimize import cpu_graph, flush_subnormals
@@ -358,8 +358,7 @@ class OpenVinoBackend(InferenceBackend):
         device: str = "CPU",
         num_threads: Optional[int] = None,
     ) -> None:
-        ov = import_optional("openvino", "backend='openvino'")
-        core = ov.Core()
+        core = openvino_core()  # one Core per process, see openvino_core
         if isinstance(source, (str, os.PathLike)):
             try:
                 model = core.read_model(str(source))

@@ -1,8 +1,10 @@
-"""Optional-package imports and PyTorch notice filters shared by the exporters and backends."""
+"""Optional-package imports, the shared OpenVINO Core, and PyTorch notice filters used by the
+exporters and backends."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import warnings
 from typing import Iterator
@@ -38,3 +40,21 @@ def import_optional(module: str, purpose: str):
             f"pip install {module}  (or: pip install 'strongsort-reid[export]')"
         ) from exc
 
+
+@functools.cache
+def openvino_core():
+    """The process-wide ``openvino.Core`` of this package: created on first use, never released.
+
+    OpenVINO's CPU plugin (one per ``Core``) installs an alternate signal stack for the calling
+    thread when it is created and, when released, reinstates the stack that was active before it
+    and unmaps its own. Two plugins released in the order they were created -- ultralytics
+    builds its own ``Core`` for an OpenVINO detector -- leave the thread on the unmapped stack of
+    the first one, and the next Python signal handler that runs on it (``SIGCHLD`` when a
+    subprocess ends while torch's DataLoader handler is installed, say) kills the process with a
+    segmentation fault. A single ``Core`` that lives as long as the process never reinstates a
+    stale stack, whatever other ``Core`` objects come and go around it.
+
+    Raises:
+        ImportError: OpenVINO is not installed (the message says how to install it).
+    """
+    return import_optional("openvino", "backend='openvino'").Core()
