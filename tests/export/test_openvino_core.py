@@ -1,4 +1,5 @@
-"""The OpenVINO backend shares one Core per process, so other Cores cannot leave a dead signal stack.
+"""The OpenVINO backend shares one Core per process, so other Cores cannot leave a dead signal
+stack behind.
 
 OpenVINO's CPU plugin swaps the thread's alternate signal stack in and out with its lifetime;
 plugins released in creation order leave the thread on unmapped memory and the next Python

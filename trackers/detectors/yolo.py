@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -88,10 +89,11 @@ class YoloDetector(ImageDetector):
         if half:  # ultralytics warns about the argument even when it is False
             self._args["half"] = True
         try:
-            self.model = YOLO(source, task="detect")
-            # Exports are only opened by the first prediction: do it now, so that a broken file
-            # fails here and the first frame is not charged with the set-up time.
-            self(np.zeros((int(imgsz), int(imgsz), 3), dtype=np.uint8))
+            with _shared_openvino_core(_is_openvino(source)):
+                self.model = YOLO(source, task="detect")
+                # Exports are only opened by the first prediction: do it now, so that a broken
+                # file fails here and the first frame is not charged with the set-up time.
+                self(np.zeros((int(imgsz), int(imgsz), 3), dtype=np.uint8))
         except Exception as exc:  # ultralytics raises many types for unusable files
             if source == str(model) and not Path(source).exists():
                 raise DetectorUnavailable(f"cannot obtain detector weights {model}: {exc}") from exc
@@ -103,6 +105,38 @@ class YoloDetector(ImageDetector):
         if boxes is None:
             return np.empty((0, 6), dtype=np.float32)
         return boxes.data.cpu().numpy()[:, :6].astype(np.float32, copy=False)
+
+
+@contextlib.contextmanager
+def _shared_openvino_core(active: bool) -> Iterator[None]:
+    """While ultralytics opens an OpenVINO model, make ``openvino.Core()`` return the process-wide
+    Core of :func:`strongsort_reid.export.compat.openvino_core`.
+
+    Each ``Core`` owns a CPU plugin that swaps the thread's alternate signal stack in and out;
+    Cores released in creation order (two detectors, or a detector and the ReID backend) leave
+    the thread on an unmapped stack and the next Python signal handler crashes the process. With
+    one Core that is never released, no stale stack is reinstated.
+    """
+    if not active:
+        yield
+        return
+    import openvino
+
+    from strongsort_reid.export.compat import openvino_core
+
+    shared = openvino_core()
+    original = openvino.Core
+    openvino.Core = lambda: shared
+    try:
+        yield
+    finally:
+        openvino.Core = original
+
+
+def _is_openvino(source: str) -> bool:
+    """True for an OpenVINO model folder or ``.xml`` file."""
+    path = Path(source)
+    return path.name.endswith(FOLDER_SUFFIX) or path.suffix.lower() == ".xml"
 
 
 def _openvino_source(source: str, imgsz: int, device: str, runtime: str, say) -> str:
