@@ -41,7 +41,6 @@ def import_optional(module: str, purpose: str):
         ) from exc
 
 
-@functools.cache
 def openvino_core():
     """The process-wide ``openvino.Core`` of this package: created on first use, never released.
 
@@ -57,4 +56,9 @@ def openvino_core():
     Raises:
         ImportError: OpenVINO is not installed (the message says how to install it).
     """
-    return import_optional("openvino", "backend='openvino'").Core()
+    return _create_core(import_optional("openvino", "backend='openvino'"))
+
+
+@functools.cache
+def _create_core(openvino):
+    return openvino.Core()
