@@ -3,21 +3,19 @@ stack behind.
 
 OpenVINO's CPU plugin swaps the thread's alternate signal stack in and out with its lifetime;
 plugins released in creation order leave the thread on unmapped memory and the next Python
-signal handler crashes the process. The scenarios run in a fresh interpreter: a failure is a
-segmentation fault, which must not take the test session down.
+signal handler crashes the process.
 """
 
-import subprocess
-import sys
 import textwrap
 
 import pytest
+from signal_survival import assert_survives_a_signal
 
 pytest.importorskip("openvino")
 
 PRELUDE = textwrap.dedent(
     """
-    import gc, os, signal, time
+    import gc
     import numpy as np
     import openvino as ov
     import openvino.opset13 as ops
@@ -40,15 +38,6 @@ PRELUDE = textwrap.dedent(
         backend = OpenVinoBackend(features_model())
         assert backend(torch.ones(2, 3, 8, 4)).shape == (2, 3)
         return backend
-
-
-    def deliver_a_signal():
-        received = []
-        signal.signal(signal.SIGUSR1, lambda *_: received.append(1))
-        os.kill(os.getpid(), signal.SIGUSR1)
-        time.sleep(0.05)
-        assert received == [1]
-        print("survived")
     """
 )
 
@@ -76,12 +65,7 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_signal_handlers_survive_openvino_cores_coming_and_going(scenario):
-    code = PRELUDE + textwrap.dedent(SCENARIOS[scenario]) + "deliver_a_signal()\n"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
-    assert "survived" in result.stdout
+    assert_survives_a_signal(PRELUDE + textwrap.dedent(SCENARIOS[scenario]), timeout=120)
 
 
 def test_backends_share_one_core():

@@ -1,14 +1,11 @@
 """Detector conversion to OpenVINO: dequantised int8 ONNX, .pt export, cache and fallbacks."""
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 from shared_assets import shared_path
+from signal_survival import assert_survives_a_signal
 
 from trackers.detectors import YoloDetector
 from trackers.detectors.openvino_export import (
@@ -38,29 +35,18 @@ def _box_iou(a, b):
 
 def test_openvino_detectors_released_in_creation_order_keep_signals_working(int8_onnx):
     # Each OpenVINO Core swaps the thread's signal stack; Cores released in creation order used
-    # to leave it unmapped, and the next Python signal handler crashed the process. Run in a
-    # fresh interpreter: the failure is a segmentation fault.
-    code = textwrap.dedent(
+    # to leave it unmapped, and the next Python signal handler crashed the process.
+    onnx_path = str(int8_onnx)
+    assert_survives_a_signal(
         f"""
-        import gc, os, signal, time
+        import gc
         from trackers.detectors import YoloDetector
-        first = YoloDetector({str(int8_onnx)!r}, imgsz=320, device="cpu", runtime="openvino")
-        second = YoloDetector({str(int8_onnx)!r}, imgsz=320, device="cpu", runtime="openvino")
+        first = YoloDetector({onnx_path!r}, imgsz=320, device="cpu", runtime="openvino")
+        second = YoloDetector({onnx_path!r}, imgsz=320, device="cpu", runtime="openvino")
         del first; gc.collect()
         del second; gc.collect()
-        received = []
-        signal.signal(signal.SIGUSR1, lambda *_: received.append(1))
-        os.kill(os.getpid(), signal.SIGUSR1)
-        time.sleep(0.05)
-        assert received == [1]
-        print("survived")
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
-    assert "survived" in result.stdout
 
 
 def test_dequantized_graph_has_only_float_convolutions(int8_onnx):
