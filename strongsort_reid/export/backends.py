@@ -37,9 +37,14 @@ BACKENDS = ("torch", "torchscript", "onnx", "openvino")
 # (0.5 MiB per image) ran fastest unsplit (1.08x micro-batches of 16), x1.0 (2 MiB per
 # image) at 4-16 images per forward (1.2x unsplit).
 CPU_ACTIVATION_BUDGET = 16 * 2**20
-# Chunks of at least this many images run on the oneDNN graph, smaller ones on the matmul
-# graph (see strongsort_reid.export.optimize). Measured on 2 cores, model alone: OSNet x0.25
-# at batch 1/4/8/32: matmul 1.9x/1.5x/1.0x/0.85x as fast as oneDNN; x1.0: 1.2x/1.0x/0.8x/0.85x.
+# The torch backend runs chunks whose largest activation reaches this size on the oneDNN
+# graph, smaller ones on the matmul graph (see strongsort_reid.export.optimize): the crossover
+# follows the work per forward, not the image count. Measured on 2 cores, model alone,
+# interleaved, matmul speed / oneDNN speed at batch 1/2/4/6/8: OSNet x0.25 (0.5 MiB per
+# image) 1.6/1.4/1.45/1.35/0.83, x1.0 (2 MiB per image) 1.15/0.98/0.76/0.71/0.70.
+ONEDNN_MIN_ACTIVATION = 4 * 2**20
+# The same switch for TorchScript files, whose activations cannot be measured with hooks: the
+# image count at which a light ReID network (OSNet x0.25) crosses over.
 ONEDNN_MIN_BATCH = 8
 TORCHSCRIPT_SUFFIXES = (".torchscript", ".ts", ".jit")
 
@@ -129,9 +134,10 @@ class TorchBackend(InferenceBackend):
     runs under ``torch.inference_mode`` in ``dtype`` (float16 or bfloat16 only make sense on
     CUDA, see :func:`half_dtype`). On the CPU the network is also frozen into two TorchScript
     graphs (:func:`~strongsort_reid.export.optimize.cpu_graph`), each kept only if it
-    reproduces the eager output: 1x1 convolutions as matrix products for chunks of fewer
-    than :data:`ONEDNN_MIN_BATCH` images, oneDNN-optimised for larger ones; and batches run
-    in micro-batches sized by :data:`CPU_ACTIVATION_BUDGET`. The caller's ``model`` is not
+    reproduces the eager output: 1x1 convolutions as matrix products for small chunks,
+    oneDNN-optimised for chunks whose largest activation reaches
+    :data:`ONEDNN_MIN_ACTIVATION`; and batches run in micro-batches sized by
+    :data:`CPU_ACTIVATION_BUDGET`. The caller's ``model`` is not
     modified.
 
     Args:
@@ -143,9 +149,11 @@ class TorchBackend(InferenceBackend):
 
     Attributes:
         model: What runs small chunks: the folded eager network or its matmul graph.
-        large_model: What runs chunks of ``ONEDNN_MIN_BATCH`` images or more: on the CPU
-            the oneDNN graph, built on first use (about 2 s for OSNet); else :attr:`model`.
+        large_model: What runs chunks of :attr:`onednn_min_batch` images or more: on the
+            CPU the oneDNN graph, built on first use (about 2 s for OSNet); else :attr:`model`.
         micro_batch: Images per forward on the CPU (``None``: the whole batch).
+        onednn_min_batch: Smallest chunk that runs on :attr:`large_model` (8 for OSNet
+            x0.25, 2 for x1.0).
     """
 
     name = "torch"
@@ -173,6 +181,7 @@ class TorchBackend(InferenceBackend):
         )
         self.model = folded.to(device=device, dtype=dtype, memory_format=torch.channels_last)
         self.micro_batch: Optional[int] = None
+        self.onednn_min_batch = 1
         # Built on the first large chunk (tracing OSNet takes ~2 s; many callers never need it).
         self._large_model: Optional[nn.Module] = self.model
         self._eager: Optional[nn.Module] = None
@@ -180,6 +189,7 @@ class TorchBackend(InferenceBackend):
         if device.type == "cpu":
             per_image = largest_activation_bytes(self.model, example[:1])
             self.micro_batch = 2 ** max(0, int(math.log2(CPU_ACTIVATION_BUDGET / per_image)))
+            self.onednn_min_batch = max(1, math.ceil(ONEDNN_MIN_ACTIVATION / per_image))
             if optimize and dtype == torch.float32:
                 self._eager = self.model
                 self.model = cpu_graph(self._eager, example) or self._eager
@@ -187,7 +197,7 @@ class TorchBackend(InferenceBackend):
 
     @property
     def large_model(self) -> nn.Module:
-        """The network for chunks of :data:`ONEDNN_MIN_BATCH` or more images (lazily built)."""
+        """The network for chunks of :attr:`onednn_min_batch` or more images (lazily built)."""
         if self._large_model is None:
             with torch.inference_mode(False):  # tracing needs ordinary tensors
                 graph = cpu_graph(self._eager, self._example, onednn=True)
@@ -203,7 +213,7 @@ class TorchBackend(InferenceBackend):
             return torch.cat(parts).float()
 
     def _forward_chunk(self, chunk: torch.Tensor) -> torch.Tensor:
-        model = self.large_model if chunk.shape[0] >= ONEDNN_MIN_BATCH else self.model
+        model = self.large_model if chunk.shape[0] >= self.onednn_min_batch else self.model
         return model(chunk)
 
 

@@ -123,3 +123,14 @@ def test_torch_backend_reproduces_the_eager_model(trained):
             expected = trained(images)
         actual = backend(images.contiguous(memory_format=torch.channels_last))
         assert F.cosine_similarity(actual, expected, dim=1).min() >= 0.9999
+
+
+def test_onednn_switch_point_follows_the_work_per_image():
+    # The oneDNN graph wins once a chunk's largest activation reaches ONEDNN_MIN_ACTIVATION:
+    # from 8 images for the light OSNet x0.25, from 2 for x1.0 (4x the channels).
+    light, heavy = (
+        TorchBackend(build_model(name, 10, pretrained=False).eval(), torch.device("cpu"))
+        for name in ("osnet_x0_25", "osnet_x1_0")
+    )
+    assert (light.onednn_min_batch, heavy.onednn_min_batch) == (8, 2)
+    assert (light.micro_batch, heavy.micro_batch) == (32, 8)
