@@ -1,5 +1,6 @@
 """The demo's detectors: ultralytics on the shared ONNX, det.txt, HOG and the offline fallback."""
 
+import sys
 from pathlib import Path
 
 import cv2
@@ -112,3 +113,13 @@ def test_hog_clips_boxes_to_the_frame():
     frame = cv2.imread(str(shared_path("data/mot/MOT17-mini/train/MOT17-09-FRCNN/img1/000001.jpg")))
     dets = HogPeopleDetector()(frame)
     _check_boxes(dets, frame.shape)
+
+
+def test_shared_openvino_core_leaves_a_missing_openvino_to_ultralytics(monkeypatch):
+    # Without OpenVINO the detector must reach ultralytics, which reports or installs it.
+    from trackers.detectors.yolo import _shared_openvino_core
+
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    with _shared_openvino_core(True):
+        entered = True
+    assert entered

@@ -117,11 +117,15 @@ def _shared_openvino_core(active: bool) -> Iterator[None]:
     the thread on an unmapped stack and the next Python signal handler crashes the process. With
     one Core that is never released, no stale stack is reinstated.
     """
-    if not active:
+    openvino = None
+    if active:
+        try:
+            import openvino
+        except ImportError:  # ultralytics reports (or installs) the missing package itself
+            pass
+    if openvino is None:
         yield
         return
-    import openvino
-
     from strongsort_reid.export.compat import openvino_core
 
     shared = openvino_core()
