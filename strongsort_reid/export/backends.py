@@ -266,6 +266,7 @@ class TorchScriptBackend(InferenceBackend):
         large_module = module
         if device.type == "cpu":
             with quiet_torchscript():
+                # Two frozen copies: optimize_for_inference rewrites a frozen module in place.
                 large_module = torch.jit.freeze(module)
                 module = torch.jit.freeze(module)
                 try:
