@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from shared_assets import shared_path
 
-from trackers.mot import (
+from strongsort_reid.utils.motchallenge import (
     MOTDetections,
     image_paths,
     list_sequences,
@@ -105,3 +105,24 @@ def test_bad_files_raise_clear_errors(tmp_path):
         list_sequences(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="tracks"):
         tracks_to_rows(1, np.zeros((2, 3)))
+
+
+def test_the_tools_package_re_exports_the_one_reader_and_writer():
+    import strongsort_reid.utils.motchallenge as formats
+    import trackers.motchallenge as tools
+
+    for name in tools.__all__:
+        assert getattr(tools, name) is getattr(formats, name)
+
+
+def test_ground_truth_with_fewer_columns_is_filled_with_ones(tmp_path):
+    path = tmp_path / "gt.txt"
+    path.write_text("1,1,10,20,30,40\n2,1,11,21,30,40\n", encoding="utf-8")
+    rows = read_gt(path)
+    assert rows.shape == (2, 9)
+    np.testing.assert_array_equal(rows[0], [1, 1, 10, 20, 30, 40, 1, 1, 1])
+    path.write_text("2,1,11,21,30,40,0,7\n", encoding="utf-8")
+    np.testing.assert_array_equal(read_gt(path)[0, 6:], [0, 7, 1])
+    path.write_text("1,1,10,20,30\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="at least 6 columns"):
+        read_gt(path)

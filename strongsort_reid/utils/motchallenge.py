@@ -9,18 +9,24 @@ Text files hold one comma-separated row per box, frames counted from 1, boxes as
 * results: ``frame, id, x, y, w, h, conf, -1, -1, -1``
 
 Inside the project boxes are ``x1, y1, x2, y2`` (see DESIGN.md); conversion happens here.
+
+This is the project's one reader and writer of these files: the tracker's MOTChallenge tools
+(:mod:`trackers.motchallenge`), the demo's ``--det-file`` and the ReID data set cut from
+ground truth (:mod:`strongsort_reid.data.datasets.mot`) all use it. It needs only numpy, so it
+lives with the leaf helpers that both packages may import.
 """
 
 from __future__ import annotations
 
 import configparser
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
+
+from .atomic import atomic_write_text
 
 PathLike = Union[str, os.PathLike]
 
@@ -147,8 +153,17 @@ class MOTDetections:
 
 
 def read_gt(path: PathLike) -> np.ndarray:
-    """``(R, 9)`` float64 rows of a MOTChallenge ``gt.txt``."""
-    return _load_rows(Path(path), 9, "ground-truth")[:, :9]
+    """``(R, 9)`` float64 rows ``frame, id, x, y, w, h, considered, class, visibility`` of a
+    ``gt.txt``; absent optional columns (7-9, as in hand-made ground truth) are filled with 1.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: Fewer than 6 columns, or non-numeric values.
+    """
+    rows = _load_rows(Path(path), 6, "ground-truth")
+    full = np.ones((rows.shape[0], 9))
+    full[:, : min(9, rows.shape[1])] = rows[:, :9]
+    return full
 
 
 def read_results(path: PathLike) -> np.ndarray:
@@ -213,16 +228,7 @@ def write_results(path: PathLike, rows: np.ndarray) -> Path:
         raise ValueError("rows contain NaN or inf values")
     rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
     lines = format_result_rows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.writelines(lines)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, "".join(lines))
 
 
 def list_sequences(root: PathLike) -> List[Path]:
