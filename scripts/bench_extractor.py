@@ -32,10 +32,10 @@ import numpy as np
 import torch
 from torchvision import transforms
 
-from strongsort_reid.export.backends import BACKENDS
-from strongsort_reid.export.loading import load_reid_model
+from strongsort_reid.inference import FeatureExtractor
+from strongsort_reid.inference.backends import RUNTIMES
 from strongsort_reid.models import build_model
-from strongsort_reid.utils.feature_extractor import FeatureExtractor
+from strongsort_reid.models.loading import load_reid_model
 
 DEFAULT_SHARED = Path(
     os.environ.get("STRONGSORT_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")
@@ -66,7 +66,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="../shared folder")
     parser.add_argument("--archs", nargs="+", default=["osnet_x0_25", "osnet_x1_0"])
-    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--backends", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 8, 32])
     parser.add_argument("--runs", type=int, default=7, help="timed rounds (median reported)")
     parser.add_argument(

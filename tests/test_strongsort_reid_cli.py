@@ -1,10 +1,9 @@
-"""``strongsort-reid``: one entry point dispatching to the train / eval / export / MOT tools."""
+"""``strongsort-reid``: one entry point dispatching to the train / eval / export / weights tools."""
 
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 from shared_assets import shared_path
 
@@ -57,22 +56,11 @@ def test_eval_scores_weights_on_a_mot_derived_test_split(tmp_path, capsys):
     assert not list((tmp_path / "model").glob("model.pth.tar-*"))  # evaluation only
 
 
-def test_track_mot_then_eval_mot(tmp_path, capsys):
-    pytest.importorskip("trackeval")
-    root = shared_path("data/mot/MOT17-mini/train")
-    seq = "MOT17-09-FRCNN"
-    rows = sum(1 for _ in open(root / seq / "det" / "det.txt"))
-    features = tmp_path / "features"
-    features.mkdir()
-    rng = np.random.default_rng(0)
-    np.save(features / f"{seq}.npy", rng.standard_normal((rows, 8)).astype(np.float32))
-    results = tmp_path / "results"
-    track = ["track-mot", "--mot-root", str(root), "--seqs", seq, "--quiet"]
-    assert main([*track, "--features-dir", str(features), "--output", str(results)]) == 0
-    assert (results / f"{seq}.txt").is_file()
-    assert main(["eval-mot", "--gt-root", str(root), "--results", str(results)]) == 0
-    out = capsys.readouterr().out
-    assert "HOTA" in out and seq in out
+@pytest.mark.parametrize("command", ["track-mot", "eval-mot"])
+def test_mot_tools_moved_to_strongsort_track(command, capsys):
+    assert main([command, "--mot-root", "somewhere"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"strongsort-reid: {command!r} moved: run strongsort-track {command} ...\n"
 
 
 @pytest.mark.skipif(shutil.which("strongsort-reid") is None, reason="package not installed")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from strongsort_reid.commands.weights import main, readme_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_weights_readme_is_in_sync_with_the_registry():
-    spec = importlib.util.spec_from_file_location("list_weights", ROOT / "scripts/list_weights.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert (ROOT / "weights" / "README.md").read_text(encoding="utf-8") == module.readme_text(), (
-        "run: python scripts/list_weights.py --write"
+    assert (ROOT / "weights" / "README.md").read_text(encoding="utf-8") == readme_text(), (
+        "run: strongsort-reid weights --write-readme weights/README.md"
     )
+
+
+def test_write_readme_writes_the_same_text(tmp_path):
+    assert main(["--write-readme", str(tmp_path / "README.md")]) == 0
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == readme_text()

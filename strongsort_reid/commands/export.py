@@ -4,7 +4,7 @@ The export is run at batch 1 and 16 against PyTorch and must reach a per-row cos
 similarity >= 0.9999 (0.999 with --half); otherwise the file is removed and the exit status
 is 1. The batch axis is dynamic unless --no-dynamic-batch is given.
 
-Examples (``python scripts/export.py`` is the same program):
+Examples:
     strongsort-reid export --model osnet_x0_25 --weights osnet_x0_25_msmt17 --format onnx
     strongsort-reid export --model osnet_x0_25 --weights path/to/model.pth \\
         --format openvino --output exports/osnet.xml

@@ -1,36 +1,36 @@
-"""Export ReID feature networks (ONNX, OpenVINO IR, TorchScript) and run them.
+"""Export ReID feature networks to deployable files (ONNX, OpenVINO IR, TorchScript).
 
 * :func:`export_model` builds a registry model with its weights, exports it and checks the
-  export against PyTorch (``strongsort-reid export`` is its command line).
-* :func:`open_backend` opens an exported file; the backend classes are what
-  :class:`~strongsort_reid.utils.feature_extractor.FeatureExtractor` runs on.
-* :mod:`~strongsort_reid.export.optimize` holds the CPU rewrites the torch backend applies
-  (subnormal weights flushed, 1x1 convolutions as matrix products, frozen graphs).
+  export against PyTorch (``strongsort-reid export`` is its command line);
+  :func:`export_feature_model` exports an already built network, :func:`verify_export` checks
+  a file.
+* Running the files is the runtime layer's job (:mod:`strongsort_reid.inference`): its
+  backends, :func:`open_backend` and the format table are re-exported here for convenience,
+  as are the CPU rewrites (:mod:`strongsort_reid.inference.optimize`) and the model loader.
 
 ONNX Runtime and OpenVINO are optional (``pip install strongsort-reid[export]``); a backend
 that needs a missing package says which one to install.
 """
 
-from strongsort_reid.export.backends import (
-    BACKENDS,
-    InferenceBackend,
-    OnnxBackend,
-    OpenVinoBackend,
-    TorchBackend,
-    TorchScriptBackend,
-    open_backend,
-)
-from strongsort_reid.export.exporters import FORMATS, SUFFIXES
-from strongsort_reid.export.fusion import fold_batchnorm
-from strongsort_reid.export.loading import LoadedModel, load_reid_model
-from strongsort_reid.export.metadata import ExportMetadata
-from strongsort_reid.export.optimize import cpu_graph, flush_subnormals
 from strongsort_reid.export.pipeline import (
     ExportResult,
     export_feature_model,
     export_model,
     verify_export,
 )
+from strongsort_reid.inference.backends import (
+    InferenceBackend,
+    OnnxBackend,
+    OpenVinoBackend,
+    TorchBackend,
+    TorchScriptBackend,
+)
+from strongsort_reid.inference.formats import FORMATS, SUFFIXES, open_backend
+from strongsort_reid.inference.fusion import fold_batchnorm
+from strongsort_reid.inference.metadata import ExportMetadata
+from strongsort_reid.inference.optimize import cpu_graph, flush_subnormals
+from strongsort_reid.inference.options import BACKENDS
+from strongsort_reid.models.loading import LoadedModel, load_reid_model
 
 __all__ = [
     "BACKENDS",

@@ -1,136 +1,42 @@
-"""Export a feature network to ONNX, OpenVINO IR or TorchScript.
+"""Write an in-memory export (see :mod:`strongsort_reid.inference.convert`) to a file.
 
-Each format has an in-memory converter (used by ``FeatureExtractor(backend=...)`` when it is
-given PyTorch weights) and a file writer. Files are written atomically (temporary name, then
-rename) and carry :class:`~strongsort_reid.export.metadata.ExportMetadata`. The batch axis is
-dynamic unless a fixed ``batch_size`` is asked for. Subnormal weights are set to zero before
-conversion (they cost every CPU runtime dearly, see :mod:`strongsort_reid.export.optimize`).
+Files are written atomically through :mod:`strongsort_reid.utils.atomic` (temporary name next
+to the destination, then rename), so a crash never leaves a truncated model behind. The export
+already carries its :class:`~strongsort_reid.inference.metadata.ExportMetadata`, except
+TorchScript, whose archive gets it here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import dataclasses
-import io
 import os
-import tempfile
-import warnings
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Union
 
 import torch
-from torch import nn
 
-from strongsort_reid.export.compat import import_optional, quiet_torchscript
-from strongsort_reid.export.metadata import INPUT_NAME, METADATA_KEY, OUTPUT_NAME, ExportMetadata
-from strongsort_reid.export.optimize import flush_subnormals
+from strongsort_reid.inference.compat import import_optional, quiet_torchscript
+from strongsort_reid.inference.formats import FORMATS
+from strongsort_reid.inference.metadata import METADATA_KEY, ExportMetadata
+from strongsort_reid.utils.atomic import atomic_path, publish
 
 PathLike = Union[str, os.PathLike]
 
-FORMATS = ("onnx", "openvino", "torchscript")
-SUFFIXES = {"onnx": ".onnx", "openvino": ".xml", "torchscript": ".torchscript"}
-DEFAULT_OPSET = 17
+
+def _write_onnx(artifact: bytes, temp: Path, metadata: ExportMetadata) -> None:
+    temp.write_bytes(artifact)
 
 
-def _example_input(metadata: ExportMetadata, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    # Batch 2 when dynamic: tracing at batch 1 lets some exporters specialise on it.
-    batch = metadata.batch_size if not metadata.dynamic_batch else 2
-    generator = torch.Generator().manual_seed(0)
-    return torch.randn(batch, 3, *metadata.image_size, generator=generator).to(dtype)
+def _write_torchscript(artifact, temp: Path, metadata: ExportMetadata) -> None:
+    with quiet_torchscript():
+        torch.jit.save(artifact, str(temp), _extra_files={METADATA_KEY: metadata.to_json()})
 
 
-def _prepared(model: nn.Module, half: bool) -> nn.Module:
-    """An eval-mode float copy of ``model`` with subnormal weights set to zero.
-
-    Subnormal weights (common in trained checkpoints) slow every CPU runtime down, ONNX
-    Runtime included; see :func:`~strongsort_reid.export.optimize.flush_subnormals`.
-    """
-    model = copy.deepcopy(model).eval().cpu().float()
-    flush_subnormals(model)
-    return model.half() if half else model
-
-
-def _export_onnx_graph(model: nn.Module, metadata: ExportMetadata, opset: int) -> bytes:
-    """The bare ONNX graph of ``model`` (input ``images``, output ``features``)."""
-    net = _prepared(model, metadata.half)
-    example = _example_input(metadata, torch.float16 if metadata.half else torch.float32)
-    axes = {INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}} if metadata.dynamic_batch else None
-    buffer = io.BytesIO()
-    with quiet_torchscript(), _quiet_legacy_onnx():
-        torch.onnx.export(
-            net,
-            (example,),
-            buffer,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes=axes,
-            opset_version=opset,
-            do_constant_folding=True,
-            dynamo=False,
-        )
-    return buffer.getvalue()
-
-
-def to_onnx_bytes(model: nn.Module, metadata: ExportMetadata, opset: int = DEFAULT_OPSET) -> bytes:
-    """Serialise ``model`` as an ONNX model carrying ``metadata``.
-
-    Uses PyTorch's TorchScript-based exporter: it needs no extra package and exports OSNet in
-    about a second (the ``torch.export``-based one needs onnxscript and ~15 s).
-    """
-    onnx = import_optional("onnx", "ONNX export")
-    graph = onnx.load_model_from_string(_export_onnx_graph(model, metadata, opset))
-    entry = graph.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, metadata.to_json()
-    return graph.SerializeToString()
-
-
-def to_openvino_model(model: nn.Module, metadata: ExportMetadata):
-    """Convert ``model`` to an ``openvino.Model`` (input ``images``, output ``features``).
-
-    The conversion goes through an in-memory ONNX graph: about 3x faster than OpenVINO's
-    PyTorch frontend, and the same graph as the ONNX export. The network is converted in
-    float32; ``metadata.half`` compresses the weights to float16 when saved (OpenVINO then
-    picks the compute precision per device).
-    """
+def _write_openvino(artifact, temp: Path, metadata: ExportMetadata) -> None:
     ov = import_optional("openvino", "OpenVINO export")
-    onnx_graph = _export_onnx_graph(model, dataclasses.replace(metadata, half=False), DEFAULT_OPSET)
-    converted = ov.convert_model(io.BytesIO(onnx_graph))
-    converted.set_rt_info(metadata.to_json(), [METADATA_KEY])
-    return converted
+    ov.save_model(artifact, str(temp), compress_to_fp16=metadata.half)
 
 
-def to_torchscript(model: nn.Module, metadata: ExportMetadata) -> torch.jit.ScriptModule:
-    """Trace ``model`` into a TorchScript module (batch size is free in a traced CNN)."""
-    net = _prepared(model, metadata.half)
-    example = _example_input(metadata, torch.float16 if metadata.half else torch.float32)
-    with quiet_torchscript(), torch.no_grad():
-        return torch.jit.trace(net, example)
-
-
-def _temporary_path(path: Path) -> Path:
-    """A fresh temporary file next to ``path``, with the same suffix."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    return Path(name)
-
-
-def _publish(temp: Path, final: Path) -> None:
-    """Give ``temp`` the permissions of a normally created file, then rename it to ``final``."""
-    # mkstemp creates files readable by the owner only; an exported model is meant to be shared.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temp, 0o666 & ~umask)
-    os.replace(temp, final)
-
-
-@contextlib.contextmanager
-def _quiet_legacy_onnx() -> Iterator[None]:
-    """Silence the notice that the TorchScript-based ONNX exporter is the legacy one."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
-        warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export")
-        yield
+_WRITERS = {"onnx": _write_onnx, "openvino": _write_openvino, "torchscript": _write_torchscript}
 
 
 def write_export(artifact, fmt: str, path: PathLike, metadata: ExportMetadata) -> Path:
@@ -138,30 +44,23 @@ def write_export(artifact, fmt: str, path: PathLike, metadata: ExportMetadata) -
 
     Args:
         artifact: ONNX bytes, an ``openvino.Model`` or a TorchScript module.
-        fmt: One of :data:`FORMATS`.
+        fmt: One of :data:`~strongsort_reid.inference.formats.FORMATS`.
         path: Destination; for OpenVINO the ``.xml`` file (the ``.bin`` goes next to it).
         metadata: Written into TorchScript archives (the other formats already hold it).
 
     Returns:
         The written path.
     """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temporary_path(path)
-    temp_bin = temp.with_suffix(".bin")
-    try:
-        if fmt == "onnx":
-            temp.write_bytes(artifact)
-        elif fmt == "torchscript":
-            with quiet_torchscript():
-                torch.jit.save(artifact, str(temp), _extra_files={METADATA_KEY: metadata.to_json()})
-        else:
-            ov = import_optional("openvino", "OpenVINO export")
-            ov.save_model(artifact, str(temp), compress_to_fp16=metadata.half)
-            # The IR finds its weights by file stem: move the .bin first, then the .xml.
-            _publish(temp_bin, path.with_suffix(".bin"))
-        _publish(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-        temp_bin.unlink(missing_ok=True)
+    with atomic_path(path) as temp:
+        temp_bin = temp.with_suffix(".bin")
+        try:
+            _WRITERS[fmt](artifact, temp, metadata)
+            if fmt == "openvino":
+                # The IR finds its weights by file stem: move the .bin first, then the .xml.
+                publish(temp_bin, path.with_suffix(".bin"))
+        finally:
+            temp_bin.unlink(missing_ok=True)
     return path

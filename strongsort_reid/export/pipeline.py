@@ -11,18 +11,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from strongsort_reid.export.backends import open_backend
-from strongsort_reid.export.exporters import (
-    DEFAULT_OPSET,
-    FORMATS,
-    SUFFIXES,
-    to_onnx_bytes,
-    to_openvino_model,
-    to_torchscript,
-    write_export,
-)
-from strongsort_reid.export.loading import load_reid_model
-from strongsort_reid.export.metadata import ExportMetadata
+from strongsort_reid.export.exporters import write_export
+from strongsort_reid.inference.formats import FORMATS, SUFFIXES, convert, open_backend
+from strongsort_reid.inference.metadata import ExportMetadata
+from strongsort_reid.models.loading import load_reid_model
 from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD
 
 logger = logging.getLogger(__name__)
@@ -58,17 +50,6 @@ def feature_dim(model: nn.Module, image_size: Tuple[int, int]) -> int:
         dim = int(model(torch.zeros(1, 3, *image_size)).shape[-1])
     model.train(was_training)
     return dim
-
-
-def convert(model: nn.Module, fmt: str, metadata: ExportMetadata):
-    """In-memory export: ONNX bytes, an ``openvino.Model`` or a TorchScript module."""
-    if fmt == "onnx":
-        return to_onnx_bytes(model, metadata, DEFAULT_OPSET)
-    if fmt == "openvino":
-        return to_openvino_model(model, metadata)
-    if fmt == "torchscript":
-        return to_torchscript(model, metadata)
-    raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
 def export_feature_model(

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.models.registry import WeightsEntry, register_weights
+from strongsort_reid.models.weights import WeightsEntry, register_weights
 
 __all__ = [
     "SUPPORTED_LOSSES",

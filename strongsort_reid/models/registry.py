@@ -11,9 +11,13 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 from torch import nn
+
+# Used through the module (downloads.download_file, ...) so that patching it there applies here.
+from strongsort_reid.utils import download as downloads
+from strongsort_reid.utils.checkpoint import load_pretrained_weights
 
 logger = logging.getLogger(__name__)
 
@@ -39,40 +43,7 @@ class ModelEntry:
     imagenet_sha256: Optional[str] = None
 
 
-@dataclass(frozen=True)
-class WeightsEntry:
-    """Metadata of one published ReID checkpoint (timm-style pretrained config).
-
-    Attributes:
-        name: Weight name, e.g. ``"osnet_x0_25_msmt17"``; also the cached file stem.
-        arch: Registry name of the architecture the checkpoint belongs to.
-        urls: Download locations, tried in order.
-        sha256: Hex digest of the file, or ``None`` where it is not known.
-        num_classes: Number of training identities (rows of the classifier).
-        input_size: ``(height, width)`` in pixels the model was trained at.
-        mean: Per-channel RGB mean used for normalisation (on 0-1 pixel values).
-        std: Per-channel RGB std used for normalisation.
-        dataset: Training dataset name.
-    """
-
-    name: str
-    arch: str
-    urls: Tuple[str, ...]
-    num_classes: int
-    sha256: Optional[str] = None
-    input_size: Tuple[int, int] = (256, 128)
-    mean: Tuple[float, float, float] = IMAGENET_MEAN
-    std: Tuple[float, float, float] = IMAGENET_STD
-    dataset: str = ""
-
-    @property
-    def filename(self) -> str:
-        """File name of the checkpoint in the cache and in ``weights/``."""
-        return f"{self.name}.pth"
-
-
 _MODELS: Dict[str, ModelEntry] = {}
-_WEIGHTS: Dict[str, WeightsEntry] = {}
 
 
 def register_model(
@@ -95,29 +66,6 @@ def register_model(
         return builder
 
     return decorator
-
-
-def register_weights(entry: WeightsEntry) -> WeightsEntry:
-    """Add a published checkpoint to the weight registry (called next to its model)."""
-    if entry.name in _WEIGHTS:
-        raise ValueError(f"weights {entry.name!r} are registered twice")
-    _WEIGHTS[entry.name] = entry
-    return entry
-
-
-def available_weights() -> List[str]:
-    """Sorted list of the registered checkpoint names."""
-    return sorted(_WEIGHTS)
-
-
-def get_weights_entry(name: str) -> WeightsEntry:
-    """Return the checkpoint metadata for ``name``; ``KeyError`` lists the known names."""
-    try:
-        return _WEIGHTS[name]
-    except KeyError:
-        raise KeyError(
-            f"Unknown weights {name!r}. Known weights: {', '.join(available_weights())}"
-        ) from None
 
 
 def available_models() -> List[str]:
@@ -178,10 +126,6 @@ def build_model(
 
 def _init_from_imagenet(model: nn.Module, entry: ModelEntry) -> None:
     """Load ImageNet weights into ``model``; warn and keep random init on any failure."""
-    # Imported here: the download and checkpoint helpers import this registry.
-    from strongsort_reid.utils.checkpoint import load_pretrained_weights
-    from strongsort_reid.utils.download import cache_dir, download_file
-
     if entry.imagenet_url is None:
         warnings.warn(
             f"{entry.name}: no ImageNet checkpoint is published for this architecture; "
@@ -191,8 +135,8 @@ def _init_from_imagenet(model: nn.Module, entry: ModelEntry) -> None:
         return
     try:
         # Share links (Google Drive) carry no file name, so the cache name is the model's.
-        dst = cache_dir() / f"{entry.name}_imagenet.pth"
-        path = download_file(entry.imagenet_url, dst, sha256=entry.imagenet_sha256)
+        dst = downloads.cache_dir() / f"{entry.name}_imagenet.pth"
+        path = downloads.download_file(entry.imagenet_url, dst, sha256=entry.imagenet_sha256)
         load_pretrained_weights(model, path)
     except (OSError, RuntimeError, ValueError) as exc:
         warnings.warn(

@@ -1,41 +1,29 @@
-"""Utilities with torchreid's names: checkpoint I/O, weight resolution, model complexity, and
-the :class:`~strongsort_reid.utils.feature_extractor.FeatureExtractor` (imported on first
-access: it pulls in OpenCV and the export backends).
+"""Leaf helpers with torchreid's names: atomic writes, checkpoint I/O, downloads, model
+complexity, MOTChallenge files.
+
+``import strongsort_reid.utils`` (and ``.atomic`` or ``.motchallenge``) imports neither torch
+nor anything above this package: the names below are imported on first access. Two of them
+live higher up and are re-exported here for torchreid compatibility:
+:class:`~strongsort_reid.inference.FeatureExtractor` and
+:func:`~strongsort_reid.models.weights.resolve_weights`.
 """
 
-import importlib
+from strongsort_reid.utils.lazy import lazy_exports
 
-from strongsort_reid.utils.checkpoint import (
-    LoadReport,
-    load_checkpoint,
-    load_pretrained_weights,
-    save_checkpoint,
-)
-from strongsort_reid.utils.complexity import compute_model_complexity
-from strongsort_reid.utils.download import (
-    WeightsUnavailableError,
-    cache_dir,
-    download_file,
-    resolve_weights,
-)
+# Re-exported names -> the module that defines them (imported on first access).
+_LAZY = {
+    "FeatureExtractor": "strongsort_reid.inference.feature_extractor",
+    "LoadReport": "strongsort_reid.utils.checkpoint",
+    "WeightsUnavailableError": "strongsort_reid.utils.download",
+    "cache_dir": "strongsort_reid.utils.download",
+    "compute_model_complexity": "strongsort_reid.utils.complexity",
+    "download_file": "strongsort_reid.utils.download",
+    "load_checkpoint": "strongsort_reid.utils.checkpoint",
+    "load_pretrained_weights": "strongsort_reid.utils.checkpoint",
+    "resolve_weights": "strongsort_reid.models.weights",
+    "save_checkpoint": "strongsort_reid.utils.checkpoint",
+}
 
-__all__ = [
-    "FeatureExtractor",
-    "LoadReport",
-    "WeightsUnavailableError",
-    "cache_dir",
-    "compute_model_complexity",
-    "download_file",
-    "load_checkpoint",
-    "load_pretrained_weights",
-    "resolve_weights",
-    "save_checkpoint",
-]
+__all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name == "FeatureExtractor":
-        module = importlib.import_module("strongsort_reid.utils.feature_extractor")
-        globals()[name] = module.FeatureExtractor
-        return module.FeatureExtractor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import Any, Dict, List, Mapping, Tuple, Union
 
 import torch
 from torch import nn
+
+from strongsort_reid.utils.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -237,13 +238,6 @@ def save_checkpoint(state: Mapping[str, Any], path: PathLike) -> Path:
         The final path.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(dict(state), handle)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp:
+        torch.save(dict(state), temp)
     return path

@@ -1,33 +1,36 @@
-"""Find or download weight files: explicit path -> cache -> project ``weights/`` -> download.
+"""Download files into the weight cache: checksum-verified, atomic, failing fast offline.
 
 The cache folder is ``$STRONGSORT_REID_HOME`` (default ``~/.cache/strongsort_reid``). Downloads
-are written to a temporary file next to their destination, checked against the registry's
+are written to a temporary file next to their destination, checked against the expected
 sha256 when one is known, then renamed into place, so an interrupted download never leaves a
 truncated file behind. Offline, a download fails fast with a message that names the file, the
 URL and the folder to put the file in by hand: getting an answer from the server (name lookup,
 connection, response headers) has one deadline, because a black-holed network can stall each of
 these steps, and every address of a host, for a full socket timeout.
-"""
 
+Finding weights by name (explicit path -> cache -> project ``weights/`` -> download) is
+:func:`strongsort_reid.models.weights.resolve_weights`; ``resolve_weights`` and
+``PROJECT_WEIGHTS_DIR`` stay importable from here (the README documents this path).
+"""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 import socket
-import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 from tqdm import tqdm
 
+from strongsort_reid.utils.atomic import atomic_path
+
 PathLike = Union[str, os.PathLike]
 
-PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
 # Seconds to wait for a server to answer; an offline failure stays under 10 s with it.
 DEFAULT_TIMEOUT_S = 8.0
 _CHUNK = 1 << 20
@@ -93,25 +96,22 @@ def download_file(
         return dst
     timeout = DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            _stream(_direct_url(url), handle, timeout, progress, dst.name)
-        if sha256 is not None:
-            actual = sha256_of(tmp_name)
-            if actual.lower() != sha256.lower():
-                raise WeightsUnavailableError(
-                    f"checksum mismatch for {dst.name} from {url}: expected sha256 {sha256}, "
-                    f"got {actual}; the download was discarded"
-                )
-        os.replace(tmp_name, dst)
+        with atomic_path(dst) as temp:
+            with open(temp, "wb") as handle:
+                _stream(_direct_url(url), handle, timeout, progress, dst.name)
+            if sha256 is not None:
+                actual = sha256_of(temp)
+                if actual.lower() != sha256.lower():
+                    raise WeightsUnavailableError(
+                        f"checksum mismatch for {dst.name} from {url}: expected sha256 "
+                        f"{sha256}, got {actual}; the download was discarded"
+                    )
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         raise WeightsUnavailableError(
             f"could not download {dst.name} from {url} ({_reason(exc)}). Download it by hand "
             f"and put it in {dst.parent} (or set STRONGSORT_REID_HOME), or pass an explicit path."
         ) from exc
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
     return dst
 
 
@@ -174,94 +174,12 @@ def _stream(url: str, handle, timeout: float, progress: bool, label: str) -> Non
                 bar.update(len(chunk))
 
 
-def _looks_like_path(name: str) -> bool:
-    return (
-        os.sep in name
-        or "/" in name
-        or Path(name).suffix
-        in (
-            ".pth",
-            ".pt",
-            ".tar",
-            ".onnx",
-            ".xml",
-            ".torchscript",
-        )
-        or ".pth.tar" in name
-    )
+# Compatibility path: names that moved to strongsort_reid.models.weights, forwarded on first
+# access (imported by name, not statically, so that this leaf module imports nothing above it).
+_MOVED = {"resolve_weights", "PROJECT_WEIGHTS_DIR"}
 
 
-def resolve_weights(
-    name_or_path: PathLike,
-    search_dirs: Optional[Sequence[PathLike]] = None,
-    download: bool = True,
-    timeout: Optional[float] = None,
-) -> Path:
-    """Locate a weight file by path or registry name, downloading it when needed.
-
-    Lookup order: an existing file at ``name_or_path``; for a registry name (see
-    ``strongsort_reid.models.available_weights()``) the file ``<name>.pth`` in ``search_dirs``
-    (default: the cache folder, then the project ``weights/`` folder); then a download into the
-    cache, checksum verified.
-
-    Args:
-        name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
-        search_dirs: Folders to look in before downloading.
-        download: Allow downloading; ``False`` raises instead.
-        timeout: Seconds to wait for a server to answer, one budget for all the entry's URLs
-            (default :data:`DEFAULT_TIMEOUT_S`); an offline lookup fails within it.
-
-    Returns:
-        Path of the weight file.
-
-    Raises:
-        FileNotFoundError: a path that does not exist, or a name that is neither a file nor
-            in the registry.
-        WeightsUnavailableError: a registry file that is not on disk and cannot be downloaded.
-    """
-    from strongsort_reid.models.registry import available_weights, get_weights_entry
-
-    candidate = Path(name_or_path).expanduser()
-    if candidate.is_file():
-        return candidate
-    name = str(name_or_path)
-    if name not in available_weights():
-        if _looks_like_path(name):
-            raise FileNotFoundError(f"weights file not found: {candidate}")
-        raise FileNotFoundError(
-            f"{name!r} is neither an existing file nor a known weight name. "
-            f"Known weight names: {', '.join(available_weights())}"
-        )
-    entry = get_weights_entry(name)
-    dirs = (
-        [Path(d) for d in search_dirs]
-        if search_dirs is not None
-        else [
-            cache_dir(),
-            PROJECT_WEIGHTS_DIR,
-        ]
-    )
-    for folder in dirs:
-        path = folder / entry.filename
-        if path.is_file():
-            return path
-    if not download:
-        raise WeightsUnavailableError(
-            f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
-            f"get it from {entry.urls[0]} and put it in {dirs[0]}"
-        )
-    budget = DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
-    deadline = time.monotonic() + budget
-    errors = []
-    for url in entry.urls:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            errors.append(f"not tried: {url} (the {budget:g} s network budget is spent)")
-            continue
-        try:
-            return download_file(
-                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=remaining
-            )
-        except WeightsUnavailableError as exc:
-            errors.append(str(exc))
-    raise WeightsUnavailableError("\n".join(errors))
+def __getattr__(name: str):
+    if name in _MOVED:
+        return getattr(importlib.import_module("strongsort_reid.models.weights"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,27 +1,18 @@
 """Export to ONNX / OpenVINO / TorchScript: round trip against PyTorch, metadata, runtimes."""
 
-import runpy
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
 from shared_assets import shared_path
-from torch import nn
 
-from strongsort_reid.export import (
-    SUFFIXES,
-    OpenVinoBackend,
-    export_model,
-    fold_batchnorm,
-    open_backend,
-)
+from strongsort_reid.commands.export import main
+from strongsort_reid.export import export_model
+from strongsort_reid.inference import SUFFIXES, FeatureExtractor, OpenVinoBackend, open_backend
 from strongsort_reid.models import build_model
-from strongsort_reid.utils.feature_extractor import FeatureExtractor
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 GOLDEN = "golden/osnet_x0_25_msmt17_mot17_04_f1.npz"
 FRAME = "data/mot/MOT17-mini/train/MOT17-04-FRCNN/img1/000001.jpg"
 RUNTIME = {"onnx": "onnxruntime", "openvino": "openvino", "torchscript": "torch"}
@@ -140,48 +131,8 @@ def test_missing_openvino_gives_install_hint(monkeypatch):
         OpenVinoBackend("model.xml")
 
 
-def _with_random_batchnorm_statistics(model):
-    generator = torch.Generator().manual_seed(0)
-    for module in model.modules():
-        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            module.running_mean.copy_(torch.rand(module.num_features, generator=generator) - 0.5)
-            module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
-    return model.eval()
-
-
-def test_fold_batchnorm_keeps_the_output():
-    model = _with_random_batchnorm_statistics(build_model("osnet_x0_25", 1, pretrained=False))
-    example = torch.randn(2, 3, 256, 128, generator=torch.Generator().manual_seed(1))
-    folded, count = fold_batchnorm(model, example)
-    remaining = [m for m in folded.modules() if isinstance(m, nn.BatchNorm2d)]
-    assert count > 50 and len(remaining) < 5
-    with torch.no_grad():
-        torch.testing.assert_close(folded(example), model(example), atol=1e-4, rtol=1e-4)
-    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())  # original untouched
-
-
-class _SharedConvOutput(nn.Module):
-    """A conv whose output feeds both a BatchNorm and a skip path: folding would be wrong."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 3, 3, padding=1)
-        self.bn = nn.BatchNorm2d(3)
-
-    def forward(self, x):
-        y = self.conv(x)
-        return self.bn(y) + y
-
-
-def test_fold_batchnorm_refuses_a_fold_that_changes_the_output():
-    model = _with_random_batchnorm_statistics(_SharedConvOutput())
-    folded, count = fold_batchnorm(model, torch.randn(1, 3, 8, 8))
-    assert count == 0 and isinstance(folded.bn, nn.BatchNorm2d)
-
-
-def test_export_script(weights, tmp_path, capsys):
+def test_export_command(weights, tmp_path, capsys):
     pytest.importorskip("onnxruntime")
-    main = runpy.run_path(str(SCRIPTS / "export.py"), run_name="script_under_test")["main"]
     output = tmp_path / "cli.onnx"
     argv = ["--model", "osnet_x0_25", "--weights", str(weights), "--format", "onnx"]
     assert main([*argv, "--output", str(output)]) == 0

@@ -20,7 +20,7 @@ PRELUDE = textwrap.dedent(
     import openvino as ov
     import openvino.opset13 as ops
     import torch
-    from strongsort_reid.export.backends import OpenVinoBackend
+    from strongsort_reid.inference.backends import OpenVinoBackend
 
 
     def features_model():
@@ -69,6 +69,6 @@ def test_signal_handlers_survive_openvino_cores_coming_and_going(scenario):
 
 
 def test_backends_share_one_core():
-    from strongsort_reid.export.compat import openvino_core
+    from strongsort_reid.inference.compat import openvino_core
 
     assert openvino_core() is openvino_core()

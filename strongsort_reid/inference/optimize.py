@@ -1,7 +1,7 @@
 """Rewrites that make a feature network fast on a CPU without changing its output.
 
 Measured on OSNet x0.25 (2 cores, AVX-512; ``scripts/bench_extractor.py``), each on top of
-BatchNorm folding (:mod:`strongsort_reid.export.fusion`) and channels_last:
+BatchNorm folding (:mod:`strongsort_reid.inference.fusion`) and channels_last:
 
 * :func:`flush_subnormals` -- trained checkpoints hold weights below float32's normal range
   (about 600 in the MSMT17 OSNet: dead channels that weight decay pushed towards zero). x86
@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.export.compat import quiet_torchscript
+from strongsort_reid.inference.compat import quiet_torchscript
 
 logger = logging.getLogger(__name__)
 

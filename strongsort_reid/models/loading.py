@@ -10,15 +10,19 @@ from typing import Optional, Union
 
 from torch import nn
 
-from strongsort_reid.models import available_weights, build_model, get_weights_entry
-from strongsort_reid.models.registry import WeightsEntry
+from strongsort_reid.models.registry import build_model
+from strongsort_reid.models.weights import (
+    WeightsEntry,
+    available_weights,
+    get_weights_entry,
+    resolve_weights,
+)
 from strongsort_reid.utils.checkpoint import (
     CLASSIFIER_PREFIXES,
     extract_state_dict,
     load_checkpoint,
     load_pretrained_weights,
 )
-from strongsort_reid.utils.download import resolve_weights
 
 PathLike = Union[str, os.PathLike]
 
@@ -49,7 +53,7 @@ def load_reid_model(arch: str, weights: Optional[PathLike] = None) -> LoadedMode
         arch: Registry architecture name, e.g. ``"osnet_x0_25"``.
         weights: A registered weight name (``"osnet_x0_25_msmt17"``: it implies the
             architecture and the number of classes, and is found or downloaded by
-            :func:`~strongsort_reid.utils.download.resolve_weights`), a checkpoint file
+            :func:`~strongsort_reid.models.weights.resolve_weights`), a checkpoint file
             (the classifier size is read from it; a checkpoint without a classifier is
             fine), or ``None`` for a randomly initialised network (a warning is issued:
             its features are useless for matching; fine for speed tests).

@@ -8,15 +8,15 @@ from shared_assets import shared_path
 from torch import nn
 from torch.nn import functional as F
 
-from strongsort_reid.export.backends import TorchBackend
-from strongsort_reid.export.loading import load_reid_model
-from strongsort_reid.export.optimize import (
+from strongsort_reid.inference.backends import TorchBackend
+from strongsort_reid.inference.optimize import (
     PointwiseLinear,
     cpu_graph,
     flush_subnormals,
     pointwise_convs_as_linear,
 )
 from strongsort_reid.models import build_model
+from strongsort_reid.models.loading import load_reid_model
 
 TINY = torch.finfo(torch.float32).tiny
 

@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 from shared_assets import shared_path
 
-from strongsort_reid.export.backends import half_dtype
-from strongsort_reid.utils.feature_extractor import FeatureExtractor
-from strongsort_reid.utils.preprocess import normalize_batch, resize_to_rgb
+from strongsort_reid.inference import FeatureExtractor
+from strongsort_reid.inference.backends import half_dtype
+from strongsort_reid.inference.preprocess import normalize_batch, resize_to_rgb
 
 GOLDEN = "golden/osnet_x0_25_msmt17_mot17_04_f1.npz"
 FRAME = "data/mot/MOT17-mini/train/MOT17-04-FRCNN/img1/000001.jpg"

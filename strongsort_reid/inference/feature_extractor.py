@@ -12,7 +12,7 @@ Compared with torchreid's extractor, preprocessing is batched (OpenCV resize on 
 one buffer, one normalisation per batch, channels_last), and the network runs on a tuned
 backend: PyTorch with BatchNorms folded, subnormal weights flushed and, on the CPU, frozen
 TorchScript graphs built automatically (``"torch"``, see
-:class:`~strongsort_reid.export.TorchBackend`), TorchScript, ONNX Runtime or OpenVINO.
+:class:`~strongsort_reid.inference.TorchBackend`), TorchScript, ONNX Runtime or OpenVINO.
 Features are returned L2-normalised, so the cosine distance is ``1 - a @ b.T``.
 """
 
@@ -26,21 +26,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from strongsort_reid.export.backends import (
-    BACKENDS,
-    InferenceBackend,
-    OnnxBackend,
-    OpenVinoBackend,
-    TorchBackend,
-    TorchScriptBackend,
-    half_dtype,
-    is_torchscript_archive,
-)
-from strongsort_reid.export.exporters import to_onnx_bytes, to_openvino_model, to_torchscript
-from strongsort_reid.export.loading import load_reid_model
-from strongsort_reid.export.metadata import ExportMetadata
-from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD
-from strongsort_reid.utils.preprocess import (
+from strongsort_reid.inference.backends import half_dtype
+from strongsort_reid.inference.formats import backend_for_model, format_of, open_runtime
+from strongsort_reid.inference.metadata import ExportMetadata
+from strongsort_reid.inference.options import BACKENDS, as_tuple, pick_backend, resolve_device
+from strongsort_reid.inference.preprocess import (
     check_boxes,
     check_channel_order,
     check_image,
@@ -49,66 +39,17 @@ from strongsort_reid.utils.preprocess import (
     read_image,
     resize_to_rgb,
 )
+from strongsort_reid.models.loading import LoadedModel, load_reid_model
+from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD
+from strongsort_reid.models.weights import WeightsEntry, infer_arch
 
 PathLike = Union[str, os.PathLike]
 Features = Union[np.ndarray, torch.Tensor]
 
 DEFAULT_IMAGE_SIZE = (256, 128)
-_EXPORT_SUFFIXES = {".onnx": "onnx", ".xml": "openvino"}
 
 # One image to preprocess: (pixels as in check_image, channel order of those pixels).
 _Loader = Callable[[], Tuple[np.ndarray, str]]
-
-
-def _resolve_device(device: Union[str, torch.device], backend: str) -> Tuple[torch.device, str]:
-    """``(torch device for tensors, OpenVINO device name)`` for the ``device`` argument."""
-    name = str(device)
-    if backend == "openvino":
-        if name.lower() in ("auto", "cpu"):
-            return torch.device("cpu"), "CPU"
-        if name.lower().startswith("cuda"):
-            raise ValueError("backend='openvino' cannot use CUDA; use device 'cpu' or 'GPU'")
-        return torch.device("cpu"), name.upper()
-    if name == "auto":
-        use_cuda = torch.cuda.is_available() and (backend != "onnx" or _onnxruntime_has_cuda())
-        return torch.device("cuda" if use_cuda else "cpu"), ""
-    try:
-        resolved = torch.device(name)
-    except RuntimeError as exc:
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'")
-    return resolved, ""
-
-
-def _onnxruntime_has_cuda() -> bool:
-    try:
-        import onnxruntime
-    except ImportError:
-        return False
-    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
-
-
-def _export_format(path: Optional[PathLike]) -> Optional[str]:
-    """The export format of ``path`` (``onnx``/``openvino``/``torchscript``), else ``None``."""
-    if path is None or not Path(path).is_file():
-        return None
-    suffix = Path(path).suffix.lower()
-    if suffix in _EXPORT_SUFFIXES:
-        return _EXPORT_SUFFIXES[suffix]
-    return "torchscript" if is_torchscript_archive(path) else None
-
-
-def _pair(value, name: str, length: int, cast) -> Optional[tuple]:
-    if value is None:
-        return None
-    try:
-        result = tuple(cast(v) for v in value)
-    except (TypeError, ValueError):
-        result = ()
-    if len(result) != length:
-        raise ValueError(f"{name} must be a sequence of {length} numbers, got {value!r}")
-    return result
 
 
 class FeatureExtractor:
@@ -136,7 +77,9 @@ class FeatureExtractor:
         backend: ``"torch"`` (BatchNorm folded, channels_last; on the CPU frozen graphs
             built automatically), ``"torchscript"``, ``"onnx"`` (onnxruntime) or
             ``"openvino"``. Given PyTorch weights, the non-torch backends convert the
-            network in memory at start-up (about a second).
+            network in memory at start-up (about a second). ``"auto"``: an export's own
+            runtime, else the fastest one installed for ``device`` (see
+            :func:`~strongsort_reid.inference.options.pick_backend`).
         num_threads: CPU threads for ONNX Runtime / OpenVINO (default: ``torch``'s setting).
             The torch backends use ``torch.set_num_threads``.
 
@@ -146,7 +89,7 @@ class FeatureExtractor:
         image_size: ``(height, width)`` crops are resized to.
         pixel_mean, pixel_std: Normalisation used.
         device: Device the features are computed on (CPU for ONNX Runtime on CPU and OpenVINO).
-        backend: The :class:`~strongsort_reid.export.InferenceBackend` in use.
+        backend: The :class:`~strongsort_reid.inference.InferenceBackend` in use.
         model: The PyTorch network in eval mode when built from weights (``None`` for exports).
 
     Raises:
@@ -173,16 +116,18 @@ class FeatureExtractor:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = batch_size
-        self.device, ov_device = _resolve_device(device, backend)
-        requested_size = _pair(image_size, "image_size", 2, int)
+        export_format = format_of(model_path)
+        if backend == "auto":
+            backend = export_format or pick_backend(backend, device)
+        self.device, ov_device = resolve_device(device, backend)
+        requested_size = as_tuple(image_size, "image_size", 2, int)
         if requested_size is not None and min(requested_size) < 1:
             raise ValueError(f"image_size must be positive (height, width), got {image_size!r}")
-        mean = _pair(pixel_mean, "pixel_mean", 3, float)
-        std = _pair(pixel_std, "pixel_std", 3, float)
+        mean = as_tuple(pixel_mean, "pixel_mean", 3, float)
+        std = as_tuple(pixel_std, "pixel_std", 3, float)
         if std is not None and min(std) <= 0:
             raise ValueError(f"pixel_std must be positive, got {pixel_std!r}")
 
-        export_format = _export_format(model_path)
         self.model = None
         if export_format is not None:
             if export_format != backend:
@@ -190,30 +135,21 @@ class FeatureExtractor:
                     f"model_path {model_path} is a {export_format} export; "
                     f"use backend={export_format!r} (got backend={backend!r})"
                 )
-            self.backend = self._open_export(Path(model_path), backend, ov_device, num_threads)
+            self.backend = open_runtime(
+                backend, Path(model_path), self.device, ov_device, num_threads
+            )
             defaults = self.backend.metadata
             if defaults is not None and defaults.arch != model_name:
                 raise ValueError(f"{model_path} holds a {defaults.arch} network, not {model_name}")
             size = requested_size or (defaults.image_size if defaults else None)
             size = size or self.backend.input_size or DEFAULT_IMAGE_SIZE
         else:
+            # Called here so that their warnings point at the caller's line.
             loaded = load_reid_model(model_name, model_path)
-            self.model = loaded.model
-            defaults = loaded.entry
-            trained_size = tuple(defaults.input_size) if defaults else DEFAULT_IMAGE_SIZE
-            size = requested_size or trained_size
             dtype = half_dtype(self.device, half)
-            if dtype == torch.bfloat16 and backend != "torch":
-                raise ValueError(f"half='bf16' needs backend='torch', got backend={backend!r}")
-            metadata = ExportMetadata(
-                arch=model_name,
-                weights=loaded.weights,
-                image_size=tuple(size),
-                feature_dim=0,
-                half=dtype != torch.float32,
-                format=backend,
+            defaults, size = self._use_weights(
+                loaded, requested_size, backend, dtype, ov_device, num_threads
             )
-            self.backend = self._convert(backend, dtype, metadata, ov_device, num_threads)
         if self.backend.input_size is not None and tuple(self.backend.input_size) != tuple(size):
             raise ValueError(
                 f"model_path {model_path} takes {self.backend.input_size[0]}x"
@@ -226,31 +162,38 @@ class FeatureExtractor:
         self.pixel_std = std or (tuple(defaults.std) if defaults else IMAGENET_STD)
         self.feature_dim = int(self._run(torch.zeros(1, 3, *self.image_size)).shape[1])
 
-    def _convert(
+    def _use_weights(
         self,
+        loaded: LoadedModel,
+        requested_size: Optional[Tuple[int, int]],
         backend: str,
         dtype: torch.dtype,
-        metadata: ExportMetadata,
         ov_device: str,
         num_threads: Optional[int],
-    ) -> InferenceBackend:
-        """Backend for PyTorch weights: the model itself, or an in-memory export of it."""
-        if backend == "torch":
-            return TorchBackend(self.model, self.device, dtype, metadata.image_size)
-        if backend == "torchscript":
-            return TorchScriptBackend(to_torchscript(self.model, metadata), self.device, metadata)
-        if backend == "onnx":
-            return OnnxBackend(to_onnx_bytes(self.model, metadata), self.device, num_threads)
-        return OpenVinoBackend(to_openvino_model(self.model, metadata), ov_device, num_threads)
+    ) -> Tuple[Optional[WeightsEntry], Tuple[int, int]]:
+        """Run the loaded PyTorch network on ``backend`` (sets :attr:`model` and :attr:`backend`).
 
-    def _open_export(
-        self, path: Path, backend: str, ov_device: str, num_threads: Optional[int]
-    ) -> InferenceBackend:
-        if backend == "onnx":
-            return OnnxBackend(path, self.device, num_threads)
-        if backend == "openvino":
-            return OpenVinoBackend(path, ov_device, num_threads)
-        return TorchScriptBackend(path, self.device)
+        Returns:
+            ``(registry entry of the weights or None, image size)``.
+        """
+        self.model = loaded.model
+        defaults = loaded.entry
+        trained_size = tuple(defaults.input_size) if defaults else DEFAULT_IMAGE_SIZE
+        size = requested_size or trained_size
+        if dtype == torch.bfloat16 and backend != "torch":
+            raise ValueError(f"half='bf16' needs backend='torch', got backend={backend!r}")
+        metadata = ExportMetadata(
+            arch=loaded.arch,
+            weights=loaded.weights,
+            image_size=tuple(size),
+            feature_dim=0,
+            half=dtype != torch.float32,
+            format=backend,
+        )
+        self.backend = backend_for_model(
+            self.model, backend, metadata, self.device, ov_device, num_threads, dtype
+        )
+        return defaults, size
 
     def _run(self, batch: torch.Tensor) -> torch.Tensor:
         """Raw features of a normalised batch, computed in chunks of ``batch_size``."""
@@ -422,3 +365,20 @@ def _pil_pixels(image) -> np.ndarray:
     if image.mode not in ("RGB", "RGBA", "L"):
         image = image.convert("RGB")
     return np.asarray(image)
+
+
+def build_extractor(weights: PathLike, arch: Optional[str] = None, **kwargs) -> FeatureExtractor:
+    """A :class:`FeatureExtractor` for ``weights``, its architecture inferred when not given.
+
+    Args:
+        weights: Registered weight name, checkpoint file or export (``model_path``).
+        arch: Registry architecture; default
+            :func:`~strongsort_reid.models.weights.infer_arch` of ``weights``
+            (``osnet_x0_25_mine.pth`` -> ``osnet_x0_25``).
+        **kwargs: Passed to :class:`FeatureExtractor` (``device``, ``backend``, ``half``, ...).
+
+    Raises:
+        ValueError: ``arch`` is ``None`` and cannot be inferred, or as :class:`FeatureExtractor`.
+    """
+    arch = arch if arch is not None else infer_arch(weights)
+    return FeatureExtractor(arch, model_path=weights, **kwargs)

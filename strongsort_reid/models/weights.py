@@ -1,0 +1,199 @@
+"""The named-weights catalogue: published ReID checkpoints, where to find them, their architecture.
+
+* :func:`register_weights` / :func:`get_weights_entry` / :func:`available_weights`: the
+  catalogue (each architecture file registers its checkpoints, timm-style, next to the model);
+* :func:`resolve_weights`: a weight name or path -> a file on disk (explicit path -> cache ->
+  project ``weights/`` -> checksum-verified download, see :mod:`strongsort_reid.utils.download`);
+* :func:`infer_arch`: the one rule that tells the architecture of a weight name or file.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD, available_models
+
+# Used through the module (downloads.download_file, ...) so that patching it there applies here.
+from strongsort_reid.utils import download as downloads
+
+PathLike = Union[str, os.PathLike]
+
+PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """Metadata of one published ReID checkpoint (timm-style pretrained config).
+
+    Attributes:
+        name: Weight name, e.g. ``"osnet_x0_25_msmt17"``; also the cached file stem.
+        arch: Registry name of the architecture the checkpoint belongs to.
+        urls: Download locations, tried in order.
+        sha256: Hex digest of the file, or ``None`` where it is not known.
+        num_classes: Number of training identities (rows of the classifier).
+        input_size: ``(height, width)`` in pixels the model was trained at.
+        mean: Per-channel RGB mean used for normalisation (on 0-1 pixel values).
+        std: Per-channel RGB std used for normalisation.
+        dataset: Training dataset name.
+    """
+
+    name: str
+    arch: str
+    urls: Tuple[str, ...]
+    num_classes: int
+    sha256: Optional[str] = None
+    input_size: Tuple[int, int] = (256, 128)
+    mean: Tuple[float, float, float] = IMAGENET_MEAN
+    std: Tuple[float, float, float] = IMAGENET_STD
+    dataset: str = ""
+
+    @property
+    def filename(self) -> str:
+        """File name of the checkpoint in the cache and in ``weights/``."""
+        return f"{self.name}.pth"
+
+
+_WEIGHTS: Dict[str, WeightsEntry] = {}
+
+
+def register_weights(entry: WeightsEntry) -> WeightsEntry:
+    """Add a published checkpoint to the weight registry (called next to its model)."""
+    if entry.name in _WEIGHTS:
+        raise ValueError(f"weights {entry.name!r} are registered twice")
+    _WEIGHTS[entry.name] = entry
+    return entry
+
+
+def available_weights() -> List[str]:
+    """Sorted list of the registered checkpoint names."""
+    return sorted(_WEIGHTS)
+
+
+def get_weights_entry(name: str) -> WeightsEntry:
+    """Return the checkpoint metadata for ``name``; ``KeyError`` lists the known names."""
+    try:
+        return _WEIGHTS[name]
+    except KeyError:
+        raise KeyError(
+            f"Unknown weights {name!r}. Known weights: {', '.join(available_weights())}"
+        ) from None
+
+
+def _looks_like_path(name: str) -> bool:
+    return (
+        os.sep in name
+        or "/" in name
+        or Path(name).suffix
+        in (
+            ".pth",
+            ".pt",
+            ".tar",
+            ".onnx",
+            ".xml",
+            ".torchscript",
+        )
+        or ".pth.tar" in name
+    )
+
+
+def resolve_weights(
+    name_or_path: PathLike,
+    search_dirs: Optional[Sequence[PathLike]] = None,
+    download: bool = True,
+    timeout: Optional[float] = None,
+) -> Path:
+    """Locate a weight file by path or registry name, downloading it when needed.
+
+    Lookup order: an existing file at ``name_or_path``; for a registry name (see
+    ``strongsort_reid.models.available_weights()``) the file ``<name>.pth`` in ``search_dirs``
+    (default: the cache folder, then the project ``weights/`` folder); then a download into the
+    cache, checksum verified.
+
+    Args:
+        name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
+        search_dirs: Folders to look in before downloading.
+        download: Allow downloading; ``False`` raises instead.
+        timeout: Seconds to wait for a server to answer, one budget for all the entry's URLs
+            (default :data:`~strongsort_reid.utils.download.DEFAULT_TIMEOUT_S`); an offline
+            lookup fails within it.
+
+    Returns:
+        Path of the weight file.
+
+    Raises:
+        FileNotFoundError: a path that does not exist, or a name that is neither a file nor
+            in the registry.
+        WeightsUnavailableError: a registry file that is not on disk and cannot be downloaded.
+    """
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return candidate
+    name = str(name_or_path)
+    if name not in available_weights():
+        if _looks_like_path(name):
+            raise FileNotFoundError(f"weights file not found: {candidate}")
+        raise FileNotFoundError(
+            f"{name!r} is neither an existing file nor a known weight name. "
+            f"Known weight names: {', '.join(available_weights())}"
+        )
+    entry = get_weights_entry(name)
+    dirs = (
+        [Path(d) for d in search_dirs]
+        if search_dirs is not None
+        else [
+            downloads.cache_dir(),
+            PROJECT_WEIGHTS_DIR,
+        ]
+    )
+    for folder in dirs:
+        path = folder / entry.filename
+        if path.is_file():
+            return path
+    if not download:
+        raise downloads.WeightsUnavailableError(
+            f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
+            f"get it from {entry.urls[0]} and put it in {dirs[0]}"
+        )
+    budget = downloads.DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
+    deadline = time.monotonic() + budget
+    errors = []
+    for url in entry.urls:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            errors.append(f"not tried: {url} (the {budget:g} s network budget is spent)")
+            continue
+        try:
+            return downloads.download_file(
+                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=remaining
+            )
+        except downloads.WeightsUnavailableError as exc:
+            errors.append(str(exc))
+    raise downloads.WeightsUnavailableError("\n".join(errors))
+
+
+def infer_arch(name_or_path: PathLike) -> str:
+    """The architecture of a weight name or file.
+
+    The rule: the catalogue entry named by the file stem (``osnet_x0_25_msmt17``,
+    ``weights/osnet_x0_25_msmt17.pth``), else the longest registered architecture name the
+    stem starts with (``osnet_x0_25_mine.pth`` -> ``osnet_x0_25``; ``osnet_ain_x0_25_foo.pth``
+    -> ``osnet_ain_x0_25``, not ``osnet_...``).
+
+    Raises:
+        ValueError: no architecture matches; the message names the value and lists the
+            architectures (callers add how to pass one explicitly).
+    """
+    stem = Path(str(name_or_path)).name.split(".")[0]
+    if stem in _WEIGHTS:
+        return _WEIGHTS[stem].arch
+    matches = [arch for arch in available_models() if stem.startswith(arch)]
+    if not matches:
+        raise ValueError(
+            f"cannot tell the architecture of ReID weights {str(name_or_path)!r}: its name "
+            f"starts with no registered architecture ({', '.join(available_models())})"
+        )
+    return max(matches, key=len)
