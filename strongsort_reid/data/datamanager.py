@@ -129,10 +129,29 @@ class ImageDataManager:
         self.train_set: ImageDataset = sum(parsed[name] for name in self.sources)
         self.num_train_pids = self.train_set.num_train_pids
         self.num_train_cams = self.train_set.num_train_cams
+        self.train_loader = self._build_train_loader(
+            train_sampler, batch_size_train, num_instances, num_replicas, rank
+        )
+        self.test_loader: Dict[str, Dict[str, DataLoader]] = {}
+        self.test_dataset: Dict[str, Dict[str, list]] = {}
+        for name in self.targets:
+            # combineall only changes train, so a source's query/gallery can be reused.
+            dataset = parsed[name] if name in parsed else self._init_dataset(name, False)
+            self._add_test_loaders(name, dataset, batch_size_test)
+        if verbose:
+            print(self.summary())
+
+    def _build_train_loader(
+        self, sampler: str, batch_size: int, num_instances: int, num_replicas: int, rank: int
+    ) -> DataLoader:
+        """The training DataLoader over :attr:`train_set`; sets :attr:`train_sampler`.
+
+        Its generator (reseeded by :meth:`set_epoch`) seeds the workers' random streams.
+        """
         self.train_sampler = build_train_sampler(
             self.train_set.train,
-            train_sampler,
-            batch_size=batch_size_train,
+            sampler,
+            batch_size=batch_size,
             num_instances=num_instances,
             seed=self.seed,
             num_replicas=num_replicas,
@@ -140,36 +159,31 @@ class ImageDataManager:
         )
         self._loader_generator = torch.Generator()
         self._loader_generator.manual_seed(self.seed)
-        self.train_loader = DataLoader(
+        return DataLoader(
             self.train_set.with_mode("train", self.transform_tr),
             sampler=self.train_sampler,
-            batch_size=batch_size_train,
+            batch_size=batch_size,
             shuffle=False,
-            num_workers=workers,
-            pin_memory=use_gpu,
+            num_workers=self.workers,
+            pin_memory=self.use_gpu,
             drop_last=True,
             generator=self._loader_generator,
         )
 
-        self.test_loader: Dict[str, Dict[str, DataLoader]] = {}
-        self.test_dataset: Dict[str, Dict[str, list]] = {}
-        for name in self.targets:
-            # combineall only changes train, so a source's query/gallery can be reused.
-            dataset = parsed[name] if name in parsed else self._init_dataset(name, False)
-            self.test_loader[name] = {}
-            self.test_dataset[name] = {}
-            for subset in ("query", "gallery"):
-                self.test_loader[name][subset] = DataLoader(
-                    dataset.with_mode(subset, self.transform_te),
-                    batch_size=batch_size_test,
-                    shuffle=False,
-                    num_workers=workers,
-                    pin_memory=use_gpu,
-                    drop_last=False,
-                )
-                self.test_dataset[name][subset] = list(getattr(dataset, subset))
-        if verbose:
-            print(self.summary())
+    def _add_test_loaders(self, name: str, dataset: ImageDataset, batch_size: int) -> None:
+        """Fill :attr:`test_loader` and :attr:`test_dataset` for target ``name``."""
+        self.test_loader[name] = {}
+        self.test_dataset[name] = {}
+        for subset in ("query", "gallery"):
+            self.test_loader[name][subset] = DataLoader(
+                dataset.with_mode(subset, self.transform_te),
+                batch_size=batch_size,
+                shuffle=False,
+                num_workers=self.workers,
+                pin_memory=self.use_gpu,
+                drop_last=False,
+            )
+            self.test_dataset[name][subset] = list(getattr(dataset, subset))
 
     def _init_dataset(self, name: str, combineall: bool) -> ImageDataset:
         kwargs = {**self._common, **self.dataset_kwargs.get(name, {})}

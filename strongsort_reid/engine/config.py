@@ -7,20 +7,24 @@ default config) is listed in the dataclasses below. Command-line overrides are
 ``data.sources=[mot]``, ``data.dataset_kwargs={mot: {min_visibility: 0.5}}``); a path that
 goes on inside a mapping field changes one entry and keeps the others
 (``data.dataset_kwargs.mot.frame_stride=1``). An unknown key is an error that lists the valid
-keys.
+keys (the checking and override machinery is :mod:`.config_parsing`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import yaml
+
+from strongsort_reid.engine.config_parsing import (
+    ConfigError,
+    apply_dotted_overrides,
+    build_dataclass,
+)
 
 __all__ = [
     "ConfigError",
@@ -40,10 +44,6 @@ PathLike = Union[str, os.PathLike]
 
 LOSS_NAMES = ("softmax", "triplet")
 DIST_METRICS = ("euclidean", "cosine")
-
-
-class ConfigError(ValueError):
-    """A recipe has an unknown key or a value of the wrong type."""
 
 
 @dataclass
@@ -258,76 +258,13 @@ class RecipeConfig:
     use_gpu: bool = True
 
 
-def _valid_keys_message(cls: type, prefix: str, key: str) -> str:
-    names = [f.name for f in dataclasses.fields(cls)]
-    close = difflib.get_close_matches(key, names, n=1)
-    hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
-    listed = ", ".join(f"{prefix}{name}" for name in names)
-    return f"unknown config key '{prefix}{key}'{hint}; valid keys: {listed}"
-
-
-def _coerce(value: Any, hint: Any, key: str) -> Any:
-    """Check ``value`` against the type ``hint`` (converting int -> float and YAML's
-    ``5e-4`` strings -> float); raise :class:`ConfigError` naming ``key`` otherwise."""
-    origin = typing.get_origin(hint)
-    if origin is Union:  # Optional[X]
-        if value is None:
-            return None
-        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _coerce(value, inner, key)
-    if origin in (list, List):
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            value = [value]  # a single name where a list is expected
-        (inner,) = typing.get_args(hint)
-        return [_coerce(item, inner, f"{key}[{i}]") for i, item in enumerate(value)]
-    if origin in (dict, Dict):
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{key} must be a mapping, got {value!r}")
-        return dict(value)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif dataclasses.is_dataclass(hint):
-        if isinstance(value, Mapping):
-            return _build(hint, value, f"{key}.")
-    else:
-        return value
-    raise ConfigError(f"{key} must be {getattr(hint, '__name__', hint)}, got {value!r}")
-
-
-def _build(cls: type, values: Mapping[str, Any], prefix: str = "") -> Any:
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"{prefix or 'the config'} must be a mapping, got {values!r}")
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for key, value in values.items():
-        if key not in hints:
-            raise ConfigError(_valid_keys_message(cls, prefix, str(key)))
-        kwargs[key] = _coerce(value, hints[key], f"{prefix}{key}")
-    return cls(**kwargs)
-
-
 def config_from_dict(values: Mapping[str, Any]) -> RecipeConfig:
     """Build a :class:`RecipeConfig` from nested dicts (missing keys take their defaults).
 
     Raises:
         ConfigError: an unknown key (the message lists the valid ones) or a mistyped value.
     """
-    return _build(RecipeConfig, values)
+    return build_dataclass(RecipeConfig, values)
 
 
 def config_to_dict(config: RecipeConfig) -> Dict[str, Any]:
@@ -345,55 +282,7 @@ def apply_overrides(values: Dict[str, Any], overrides: Sequence[str]) -> Dict[st
         ConfigError: an override without ``=``, an unknown section/key, or a path through a
             mapping entry that is not a mapping.
     """
-    for override in overrides:
-        dotted, sep, raw = override.partition("=")
-        if not sep or not dotted.strip():
-            raise ConfigError(f"override {override!r} must look like section.key=value")
-        parts = dotted.strip().split(".")
-        cls: Any = RecipeConfig
-        target = values
-        for depth, part in enumerate(parts):
-            hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
-            prefix = ".".join(parts[:depth]) + ("." if depth else "")
-            if part not in hints:
-                raise ConfigError(_valid_keys_message(cls, prefix, part))
-            if depth == len(parts) - 1:
-                target[part] = yaml.safe_load(raw)
-            elif typing.get_origin(hints[part]) in (dict, Dict):
-                # A mapping field (data.dataset_kwargs): the rest of the path names its keys.
-                _set_nested(target, parts[: depth + 1], parts[depth + 1 :], yaml.safe_load(raw))
-                break
-            else:
-                cls = hints[part]
-                if not dataclasses.is_dataclass(cls):
-                    raise ConfigError(
-                        f"{prefix}{part} is a value, not a section: set it as {prefix}{part}=..."
-                    )
-                target = target.setdefault(part, {})
-    return values
-
-
-def _set_nested(
-    target: Dict[str, Any], path: Sequence[str], keys: Sequence[str], value: Any
-) -> None:
-    """Set ``target[path[-1]][keys[0]]...[keys[-1]] = value``, creating mappings on the way
-    and keeping the other entries (``data.dataset_kwargs.mot.frame_stride=1``).
-
-    Raises:
-        ConfigError: a mapping on the way already holds a non-mapping value.
-    """
-    walked = list(path[:-1])
-    for key in [path[-1], *keys[:-1]]:
-        walked.append(key)
-        if target.get(key) is None:
-            target[key] = {}
-        if not isinstance(target[key], dict):
-            raise ConfigError(
-                f"{'.'.join(walked)} is {target[key]!r}, not a mapping: cannot set "
-                f"{'.'.join([*path, *keys])}"
-            )
-        target = target[key]
-    target[keys[-1]] = value
+    return apply_dotted_overrides(RecipeConfig, values, overrides)
 
 
 def load_config(path: Optional[PathLike], overrides: Sequence[str] = ()) -> RecipeConfig:

@@ -28,9 +28,9 @@ from strongsort_reid.engine.seeding import set_random_seed
 from strongsort_reid.engine.softmax import ImageSoftmaxEngine
 from strongsort_reid.engine.triplet import ImageTripletEngine
 from strongsort_reid.models import build_model
+from strongsort_reid.models.weights import resolve_weights
 from strongsort_reid.optim import build_lr_scheduler, build_optimizer
 from strongsort_reid.utils.checkpoint import load_pretrained_weights
-from strongsort_reid.utils.download import resolve_weights
 
 __all__ = ["RecipeResult", "build_datamanager", "build_engine", "build_reid_model", "run_recipe"]
 

@@ -101,56 +101,23 @@ def evaluate_rank(
     distmat, q_pids, g_pids, q_camids, g_camids = _check_inputs(
         distmat, q_pids, g_pids, q_camids, g_camids, max_rank
     )
-    num_q, num_g = distmat.shape
+    num_g = distmat.shape[1]
     if num_g < max_rank:
         logger.warning(
             "number of gallery samples (%d) is smaller than max_rank (%d)", num_g, max_rank
         )
         max_rank = num_g
     rng = np.random if random_state is None else random_state  # module-level = global state
-
-    rank_counts = np.zeros(max_rank, dtype=np.int64)  # Market: #valid queries first hit at k
-    cuhk_rows = []  # CUHK03: per-valid-query float32 CMC rows, summed like the reference
-    all_ap, all_inp = [], []
-    if use_metric_cuhk03:
-        gallery_ids = np.unique(g_pids, return_inverse=True)  # (identities, dense id per image)
-    # The CUHK03 path holds (rows, repeats, identities) arrays: use smaller chunks.
-    row_cost = num_g * (NUM_REPEATS_CUHK03 if use_metric_cuhk03 else 1)
-    for rows in _row_chunks(num_q, row_cost):
-        order = rank_gallery(distmat[rows])
-        valid, first_rank, ap, inp = _hit_ranks(
-            order, q_pids[rows], g_pids, q_camids[rows], g_camids
-        )
-        if use_metric_cuhk03:
-            cuhk_rows.append(
-                _cuhk03_cmc_rows(
-                    order[valid],
-                    q_pids[rows][valid],
-                    q_camids[rows][valid],
-                    gallery_ids,
-                    g_camids,
-                    max_rank,
-                    rng,
-                )
-            )
-        else:
-            first = first_rank[first_rank < max_rank]
-            rank_counts += np.bincount(first, minlength=max_rank)
-        all_ap.append(ap)
-        all_inp.append(inp)
-
-    all_ap = np.concatenate(all_ap)
+    labels = (q_pids, g_pids, q_camids, g_camids)
+    cmc_sum, all_ap, all_inp = _score_queries(distmat, labels, max_rank, use_metric_cuhk03, rng)
     num_valid = all_ap.size
     if num_valid == 0:
         raise ValueError(
             "no query identity appears in the gallery (after removing same-identity "
             "same-camera gallery samples); check q_pids/g_pids and camids"
         )
-    if use_metric_cuhk03:
-        cmc = np.concatenate(cuhk_rows).astype(np.float32).sum(0) / np.float32(num_valid)
-    else:
-        cmc = np.cumsum(rank_counts).astype(np.float32) / np.float32(num_valid)
-    return cmc.astype(np.float32), float(np.mean(all_ap)), float(np.mean(np.concatenate(all_inp)))
+    cmc = cmc_sum / np.float32(num_valid)
+    return cmc.astype(np.float32), float(np.mean(all_ap)), float(np.mean(all_inp))
 
 
 def _check_inputs(distmat, q_pids, g_pids, q_camids, g_camids, max_rank):
@@ -185,6 +152,58 @@ def _check_inputs(distmat, q_pids, g_pids, q_camids, g_camids, max_rank):
     if int(max_rank) < 1:
         raise ValueError(f"max_rank must be >= 1, got {max_rank}")
     return (distmat, *arrays)
+
+
+def _score_queries(distmat, labels, max_rank, use_metric_cuhk03, rng):
+    """Rank the gallery for chunks of queries and score every valid query.
+
+    Args:
+        distmat: ``(num_query, num_gallery)`` validated distances.
+        labels: ``(q_pids, g_pids, q_camids, g_camids)`` int64 arrays.
+        max_rank: Length of the CMC curve (``<= num_gallery``).
+        use_metric_cuhk03: CUHK03 single-gallery-shot CMC instead of Market-1501's.
+        rng: Source of the CUHK03 draws.
+
+    Returns:
+        ``(cmc_sum, ap, inp)``: the ``(max_rank,)`` float32 CMC summed over the valid queries
+        (divide by their number), and the ``(num_valid,)`` float64 AP and INP of each.
+    """
+    q_pids, g_pids, q_camids, g_camids = labels
+    num_q, num_g = distmat.shape
+    rank_counts = np.zeros(max_rank, dtype=np.int64)  # Market: #valid queries first hit at k
+    cuhk_rows = []  # CUHK03: per-valid-query float32 CMC rows, summed like the reference
+    all_ap, all_inp = [], []
+    if use_metric_cuhk03:
+        gallery_ids = np.unique(g_pids, return_inverse=True)  # (identities, dense id per image)
+    # The CUHK03 path holds (rows, repeats, identities) arrays: use smaller chunks.
+    row_cost = num_g * (NUM_REPEATS_CUHK03 if use_metric_cuhk03 else 1)
+    for rows in _row_chunks(num_q, row_cost):
+        order = rank_gallery(distmat[rows])
+        valid, first_rank, ap, inp = _hit_ranks(
+            order, q_pids[rows], g_pids, q_camids[rows], g_camids
+        )
+        if use_metric_cuhk03:
+            cuhk_rows.append(
+                _cuhk03_cmc_rows(
+                    order[valid],
+                    q_pids[rows][valid],
+                    q_camids[rows][valid],
+                    gallery_ids,
+                    g_camids,
+                    max_rank,
+                    rng,
+                )
+            )
+        else:
+            first = first_rank[first_rank < max_rank]
+            rank_counts += np.bincount(first, minlength=max_rank)
+        all_ap.append(ap)
+        all_inp.append(inp)
+    if use_metric_cuhk03:
+        cmc_sum = np.concatenate(cuhk_rows).astype(np.float32).sum(0)
+    else:
+        cmc_sum = np.cumsum(rank_counts).astype(np.float32)
+    return cmc_sum, np.concatenate(all_ap), np.concatenate(all_inp)
 
 
 def _row_chunks(num_q: int, row_cost: int) -> Iterator[slice]:

@@ -29,7 +29,7 @@ def test_mot17_mini_crops_cached_once(tmp_path):
     assert dataset.crops_written > 0 and dataset.crops_reused == 0
     crops = sorted(cache.rglob("*.jpg"))
     assert len(crops) == dataset.crops_written
-    assert not list(cache.rglob("*.tmp"))
+    assert not list(cache.rglob("*.tmp*"))  # no temporary file of the atomic writes left
     mtimes = {p: p.stat().st_mtime_ns for p in crops}
 
     again = MOTReID(str(root), sequences=SEQUENCES, cache_dir=str(cache), verbose=False)
@@ -171,3 +171,25 @@ def test_mot_unreadable_frame_is_skipped(tmp_path):
     dataset = MOTReID(str(tmp_path / "data"), cache_dir=str(tmp_path / "c"), test_ratio=0.0,
                       verbose=False)  # fmt: skip
     assert dataset.num_unreadable_frames == 1 and len(dataset.train) == 3
+
+
+def test_mot_reads_the_frame_folder_and_size_from_seqinfo(tmp_path):
+    rows = [[f, 1, 10, 5, 12, 40, 1, 1, 1.0] for f in (1, 2)]
+    seq = _synthetic_sequence(tmp_path / "data", rows)
+    (seq / "img1").rename(seq / "frames")
+    for path in (seq / "frames").glob("*.jpg"):
+        Image.open(path).save(path.with_suffix(".png"))
+        path.unlink()
+    # imWidth narrower than the frames: boxes are clipped to the size seqinfo.ini states.
+    (seq / "seqinfo.ini").write_text(
+        "[Sequence]\nname=SEQ-01\nimDir=frames\nframeRate=30\nseqLength=4\n"
+        "imWidth=20\nimHeight=60\nimExt=.png\n"
+    )
+    dataset = MOTReID(str(tmp_path / "data"), cache_dir=str(tmp_path / "c"), test_ratio=0.0,
+                      verbose=False)  # fmt: skip
+    assert len(dataset.train) == 2
+    assert {Image.open(p).size for p, *_ in dataset.train} == {(10, 40)}
+
+    (seq / "seqinfo.ini").write_text("[Sequence]\nimDir=frames\n")  # not MOTChallenge's keys
+    with pytest.raises(ValueError, match="seqinfo.ini"):
+        MOTReID(str(tmp_path / "data"), cache_dir=str(tmp_path / "c"), verbose=False)

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from shared_assets import shared_path
 
+from strongsort_reid.inference.feature_extractor import FeatureExtractor
 from strongsort_reid.utils.checkpoint import load_checkpoint
-from strongsort_reid.utils.feature_extractor import FeatureExtractor
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,7 @@ import torch
 from engine_helpers import HEIGHT, WIDTH, TinyReIDNet
 
 from strongsort_reid.engine import ImageSoftmaxEngine
-from strongsort_reid.optim import build_optimizer
-from strongsort_reid.utils.visualize import (
+from strongsort_reid.engine.visualize import (
     BORDER,
     GAP,
     QUERY_GAP,
@@ -19,6 +18,7 @@ from strongsort_reid.utils.visualize import (
     save_activation_maps,
     visualize_ranked_results,
 )
+from strongsort_reid.optim import build_optimizer
 
 
 def test_engine_test_only_writes_one_grid_per_query(datamanager_factory, tmp_path):

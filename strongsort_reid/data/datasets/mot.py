@@ -22,12 +22,9 @@ images with the query's pid and camid, keeps the true matches.
 
 from __future__ import annotations
 
-import configparser
 import hashlib
-import io
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -35,7 +32,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ...utils.atomic import atomic_write_bytes
 from ...utils.download import cache_dir as default_cache_home
+from ...utils.motchallenge import SeqInfo, read_gt, read_seqinfo
 from .base import ImageDataset, Item, pick_held_out, relabel
 from .files import check_root, is_image_file
 
@@ -44,55 +43,12 @@ logger = logging.getLogger(__name__)
 MOT_LAYOUT = """\
   <root>/<sequence>/gt/gt.txt       frame, id, x, y, w, h, considered, class, visibility
   <root>/<sequence>/img1/000001.jpg ...   (only the frames that exist are used)
-  <root>/<sequence>/seqinfo.ini     (optional: imDir, imExt, imWidth, imHeight)"""
+  <root>/<sequence>/seqinfo.ini     (optional; if present MOTChallenge's [Sequence] section:
+                                    imDir, imExt, imWidth, imHeight, frameRate, seqLength)"""
 
 # Bump when the crop format changes so old caches are not reused.
 CROP_FORMAT = "mot-crop-v1"
 PEDESTRIAN_CLASS = 1
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and rename it into place."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _read_seqinfo(seq_dir: Path) -> Dict[str, str]:
-    path = seq_dir / "seqinfo.ini"
-    if not path.is_file():
-        return {}
-    parser = configparser.ConfigParser()
-    parser.read(path, encoding="utf-8")
-    return dict(parser["Sequence"]) if "Sequence" in parser else {}
-
-
-def read_gt_rows(path: Path) -> np.ndarray:
-    """``(R, 9)`` float64 ``gt.txt`` rows; absent optional columns (7-9) are filled with 1.
-
-    Raises:
-        ValueError: The file has fewer than 6 columns or non-numeric values.
-    """
-    text = path.read_text(encoding="utf-8")
-    if not text.strip():
-        return np.zeros((0, 9))
-    try:
-        rows = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)
-    except ValueError as error:
-        raise ValueError(f"mot: cannot parse {path}: {error}") from None
-    if rows.shape[1] < 6:
-        raise ValueError(
-            f"mot: {path} needs >= 6 columns (frame, id, x, y, w, h), got {rows.shape[1]}"
-        )
-    full = np.ones((rows.shape[0], 9))
-    full[:, : min(9, rows.shape[1])] = rows[:, :9]
-    return full
 
 
 class MOTReID(ImageDataset):
@@ -212,9 +168,10 @@ class MOTReID(ImageDataset):
 
     def _sequence_crops(self, seq_dir: Path, verbose: bool) -> Dict[int, List[str]]:
         """Track id -> cached crop paths (frame order) of one sequence, extracting missing ones."""
-        info = _read_seqinfo(seq_dir)
-        image_dir = seq_dir / info.get("imdir", "img1")
-        extension = info.get("imext", ".jpg")
+        # Without a seqinfo.ini: MOTChallenge's default layout, size read from a frame.
+        info = read_seqinfo(seq_dir) if (seq_dir / "seqinfo.ini").is_file() else None
+        image_dir = seq_dir / (info.im_dir if info else "img1")
+        extension = info.im_ext if info else ".jpg"
         frame_paths = {}
         if image_dir.is_dir():
             for entry in os.scandir(image_dir):
@@ -225,7 +182,7 @@ class MOTReID(ImageDataset):
             logger.warning("mot: no %s frames in %s; sequence skipped", extension, image_dir)
             return {}
         gt_path = seq_dir / "gt" / "gt.txt"
-        rows = read_gt_rows(gt_path)
+        rows = read_gt(gt_path)
         height, width = self._frame_size(info, frame_paths)
         boxes = self._filter_rows(rows, np.fromiter(frame_paths, dtype=np.int64), height, width)
 
@@ -254,9 +211,10 @@ class MOTReID(ImageDataset):
         return tracks
 
     @staticmethod
-    def _frame_size(info: Dict[str, str], frame_paths: Dict[int, Path]) -> Tuple[int, int]:
-        if "imheight" in info and "imwidth" in info:
-            return int(info["imheight"]), int(info["imwidth"])
+    def _frame_size(info: Optional[SeqInfo], frame_paths: Dict[int, Path]) -> Tuple[int, int]:
+        """``(height, width)`` of the sequence's frames: from ``info``, else the first frame."""
+        if info is not None:
+            return info.im_height, info.im_width
         image = cv2.imread(str(frame_paths[min(frame_paths)]))
         if image is None:
             raise ValueError(
@@ -319,7 +277,7 @@ class MOTReID(ImageDataset):
                     ".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality]
                 )
                 if ok:
-                    _write_atomic(paths[index], encoded.tobytes())
+                    atomic_write_bytes(paths[index], encoded.tobytes())
                     written[index] = True
         self.crops_written += int(written.sum())
         return written
