@@ -43,7 +43,7 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "strongsort-track=trackers.cli:main",
+            "strongsort-track=trackers.app.cli:main",
             "strongsort-reid=strongsort_reid.cli:main",
         ]
     },

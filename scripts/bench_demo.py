@@ -21,11 +21,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trackers.detectors import build_detector
-from trackers.pipeline import STAGES, TimedEmbedder, run_tracking
-from trackers.reid_setup import build_reid_embedder
+from trackers.app.detectors import build_detector
+from trackers.app.embedder import build_reid_embedder
+from trackers.app.loop import STAGES, run_tracking
+from trackers.app.sources import open_source
+from trackers.app.writers import MOTResultWriter, VideoWriter
 from trackers.strongsort import StrongSORT
-from trackers.video import MOTResultWriter, VideoWriter, open_source
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SETUPS = {
@@ -45,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run_once(video: Path, shared: Path, setup: dict, frames: int, out: Path):
-    """One demo run; returns its :class:`~trackers.pipeline.RunSummary`."""
+    """One demo run; returns its :class:`~trackers.app.loop.RunSummary`."""
     detector = build_detector(
         "yolo",
         str(shared / "data" / "detectors" / "yolov8n_int8.onnx"),
@@ -53,18 +54,19 @@ def run_once(video: Path, shared: Path, setup: dict, frames: int, out: Path):
         runtime=setup["runtime"],
         say=lambda _m: None,
     )
-    extractor = build_reid_embedder(
+    embedder = build_reid_embedder(
         str(shared / "data" / "reid" / "osnet_x0_25_msmt17.pth"),
         backend=setup["reid_backend"],
         device="cpu",
         require=True,
         say=lambda _m: None,
     )
-    tracker = StrongSORT(TimedEmbedder(extractor))
+    tracker = StrongSORT()
     with open_source(video) as source:
         return run_tracking(
             source,
             detector,
+            embedder,
             tracker,
             video=VideoWriter(out / f"{video.stem}.mp4", source.fps),
             results=MOTResultWriter(out / f"{video.stem}.txt"),

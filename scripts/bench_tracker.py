@@ -28,9 +28,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from strongsort_reid.utils.motchallenge import MOTDetections
 from trackers import StrongSORT
 from trackers.cmc import ECC
-from trackers.mot import MOTDetections
 from trackers.strongsort.iou_matching import iou_matrix
 
 DEFAULT_SHARED = Path(

@@ -1,8 +1,15 @@
-"""Draw tracker output on a frame: boxes, identities and short trails."""
+"""Draw tracker output on a frame: boxes, identities and short trails.
+
+Used by the video application and by :meth:`trackers.StrongSORT.plot`; it sits beside the
+tracker core rather than inside it because the core does no drawing (and needs no OpenCV
+window code), and beside the application rather than inside it because the facade's ``plot``
+convenience must not depend on the application.
+"""
 
 from __future__ import annotations
 
-from typing import Dict
+from collections import deque
+from typing import Deque, Dict
 
 import cv2
 import numpy as np
@@ -64,6 +71,42 @@ def draw_tracks(
             cv2.LINE_AA,
         )
     return canvas
+
+
+class TrackPlotter:
+    """Draw tracks with trails: the centre path of each identity over the frames drawn.
+
+    Args:
+        trail_length: Frames of history kept: the trail of an identity spans at most this many
+            of the last drawn frames, the current one included.
+    """
+
+    def __init__(self, trail_length: int):
+        # The frames before the current one; the current frame completes the trail.
+        self._history: Deque[np.ndarray] = deque(maxlen=max(trail_length - 1, 0))
+
+    def reset(self) -> None:
+        """Forget the trails."""
+        self._history.clear()
+
+    def draw(self, frame: np.ndarray, tracks: np.ndarray) -> np.ndarray:
+        """Remember ``tracks`` and return a copy of ``frame`` with them and their trails drawn.
+
+        Args:
+            frame: ``uint8 HxWx3`` BGR image (not modified).
+            tracks: ``(M, 8)`` ``[x1, y1, x2, y2, id, conf, cls, det_index]`` of this frame.
+        """
+        tracks = np.asarray(tracks, dtype=np.float64)
+        if tracks.ndim != 2 or tracks.shape[1] != 8:
+            raise ValueError(f"tracks must have shape (M, 8), got {tracks.shape}")
+        wanted = tracks[:, 4].astype(np.int64)
+        past = np.concatenate([np.empty((0, 8)), *self._history, tracks])  # oldest frame first
+        past = past[np.isin(past[:, 4].astype(np.int64), wanted)]
+        centres = (past[:, 0:2] + past[:, 2:4]) / 2
+        trails = {int(i): centres[past[:, 4] == i] for i in wanted}
+        canvas = draw_tracks(frame, tracks, trails)
+        self._history.append(tracks)  # only once drawn: a rejected frame leaves no trail point
+        return canvas
 
 
 def _describe(value) -> str:

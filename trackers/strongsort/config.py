@@ -18,7 +18,7 @@ DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
 
 Every switch is an ordinary parameter, so a step can be set from Python
 (``StrongSORT(**ablation_overrides("+NSA"))``), from a YAML file, or on the command line
-(``scripts/track_mot.py --ablation +NSA`` or ``--set nsa=true``).
+(``strongsort-track track-mot --ablation +NSA`` or ``--set nsa=true``).
 
 ``trackers/configs/strongsort.yaml`` holds the same defaults; :meth:`StrongSORTConfig.from_yaml`
 reads such a file (unknown keys are an error).

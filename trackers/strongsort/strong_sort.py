@@ -6,16 +6,15 @@
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Union
 
 import numpy as np
 
 from ..cmc import ECC
-from ..plotting import draw_tracks
 from .appearance import normalize_rows
 from .config import StrongSORTConfig
+from .embedding import embed_boxes
 from .tracker import IdCounter, Tracker
 
 # Coordinates beyond this many pixels are treated like non-finite ones: such boxes only come
@@ -30,12 +29,14 @@ class StrongSORT:
 
     Args:
         embedder: Any object with ``from_frame(frame, boxes_xyxy) -> (N, D) float32`` (for
-            example :class:`strongsort_reid.utils.feature_extractor.FeatureExtractor`). Not
+            example :class:`strongsort_reid.inference.FeatureExtractor`). Not
             needed when embeddings are passed to :meth:`update` as ``embs``.
         config: A :class:`StrongSORTConfig`, a mapping of parameters, or a YAML file path.
         reid_weights: Instead of ``embedder``: a registry weight name or a checkpoint path; a
             FeatureExtractor is built on first use (torch is imported only then).
-        reid_model: Architecture of ``reid_weights``; inferred from registered weight names.
+        reid_model: Architecture of ``reid_weights``; by default inferred from its name (see
+            :func:`strongsort_reid.models.weights.infer_arch`: ``osnet_x0_25_mine.pth`` ->
+            ``osnet_x0_25``).
         device: Device of that FeatureExtractor.
         **params: Parameters overriding ``config`` (see :class:`StrongSORTConfig`).
 
@@ -85,7 +86,7 @@ class StrongSORT:
             else None
         )
         self._embedding_dim: Optional[int] = None
-        self._history: deque = deque(maxlen=self.config.trail_length)
+        self._plotter = None  # a TrackPlotter, created by the first plot()
         self._last_output = np.empty((0, 8))
         self.stats = dict.fromkeys(
             (
@@ -103,15 +104,36 @@ class StrongSORT:
     def embedder(self) -> Any:
         """The appearance embedder (built from ``reid_weights`` on first access)."""
         if self._embedder is None and self._reid_weights is not None:
-            self._embedder = _build_feature_extractor(
-                self._reid_weights, self._reid_model, self._device
-            )
+            # Imported here: building a ReID model is the only reason the tracker needs torch.
+            from strongsort_reid.inference import build_extractor
+            from strongsort_reid.models.weights import infer_arch
+
+            weights, arch = str(self._reid_weights), self._reid_model
+            if arch is None:
+                try:
+                    arch = infer_arch(weights)
+                except ValueError as exc:
+                    raise ValueError(f"{exc}; pass reid_model=") from None
+            self._embedder = build_extractor(weights, arch=arch, device=self._device)
         return self._embedder
 
     @property
     def num_tracks(self) -> int:
         """Live tracks (tentative and confirmed) over all classes."""
         return sum(len(t) for t in self._trackers.values())
+
+    def select(self, dets: Any) -> np.ndarray:
+        """Which detections :meth:`update` tracks, so that callers embed only those.
+
+        Args:
+            dets: ``(N, 6)`` ``[x1, y1, x2, y2, conf, cls]`` as for :meth:`update`.
+
+        Returns:
+            ``(N,)`` bool: rows with finite values, sane coordinates, positive size and
+            ``conf >= config.min_conf``. Embeddings passed to :meth:`update` as ``embs`` are
+            read only on these rows (the others may hold anything, e.g. zeros).
+        """
+        return self._selection(_check_dets(dets))[1]
 
     def update(
         self, dets: Any, frame: Optional[np.ndarray] = None, embs: Optional[Any] = None
@@ -133,8 +155,7 @@ class StrongSORT:
         dets = _check_dets(dets)
         if frame is not None:
             _check_frame(frame)
-        keep = _valid_rows(dets)
-        confident = keep & (dets[:, 4] >= self.config.min_conf)
+        keep, confident = self._selection(dets)
         det_index = np.flatnonzero(confident)
         features = self._embeddings(dets, det_index, frame, embs)  # may raise: count after
         stats = self.stats
@@ -162,27 +183,31 @@ class StrongSORT:
         outputs = [t.outputs() for t in self._trackers.values()]
         output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs or [np.empty((0, 8))])
         self._last_output = output
-        self._history.append(output)  # trails are computed only when plotting
         return output
 
     def plot(self, frame: np.ndarray, tracks: Optional[np.ndarray] = None) -> np.ndarray:
-        """Draw boxes, identities and trails of the last ``trail_length`` frames.
+        """Draw boxes, identities and trails over the last ``trail_length`` plotted frames.
+
+        A convenience for scripts that call ``update`` then ``plot`` every frame; drawing lives
+        in :class:`trackers.plotting.TrackPlotter` (imported on first use).
 
         Args:
             frame: ``uint8 HxWx3`` BGR image (a copy is drawn on).
             tracks: ``(M, 8)`` output of :meth:`update`; defaults to the last one.
         """
-        tracks = self._last_output if tracks is None else np.asarray(tracks, dtype=np.float64)
-        if tracks.ndim != 2 or tracks.shape[1] != 8:
-            raise ValueError(f"tracks must have shape (M, 8), got {tracks.shape}")
-        wanted = tracks[:, 4].astype(np.int64)
-        past = np.concatenate([np.empty((0, 8)), *self._history])  # oldest frame first
-        past = past[np.isin(past[:, 4].astype(np.int64), wanted)]
-        centres = (past[:, 0:2] + past[:, 2:4]) / 2
-        trails = {int(i): centres[past[:, 4] == i] for i in wanted}
-        return draw_tracks(frame, tracks, trails)
+        if self._plotter is None:
+            from ..plotting import TrackPlotter
+
+            self._plotter = TrackPlotter(self.config.trail_length)
+        return self._plotter.draw(frame, self._last_output if tracks is None else tracks)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _selection(self, dets: np.ndarray):
+        """``(valid, tracked)`` ``(N,)`` masks of checked ``dets``: sane rows, and those of them
+        confident enough to track (:meth:`select`)."""
+        valid = _valid_rows(dets)
+        return valid, valid & (dets[:, 4] >= self.config.min_conf)
 
     def _embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
         """``(len(det_index), D)`` float32 embeddings of the kept detections."""
@@ -205,18 +230,7 @@ class StrongSORT:
                 )
             if frame is None:
                 raise ValueError("frame is required to compute embeddings with the embedder")
-            boxes = dets[det_index, :4].astype(np.float32)
-            features = embedder.from_frame(frame, boxes)
-            if isinstance(features, tuple):
-                # Extractors may also return a validity mask; their zero vectors for invalid
-                # crops never match by appearance, so the mask is not needed here.
-                features = features[0]
-            features = np.asarray(features, dtype=np.float32)
-            if features.ndim != 2 or features.shape[0] != det_index.size:
-                raise ValueError(
-                    f"embedder.from_frame returned shape {features.shape}, expected "
-                    f"({det_index.size}, D)"
-                )
+            features = embed_boxes(embedder, frame, dets[det_index, :4].astype(np.float32))
         if features.shape[0] or embs is not None:
             self._check_dim(features.shape[1])
         return features
@@ -294,19 +308,3 @@ def _valid_rows(dets: np.ndarray) -> np.ndarray:
     finite = np.isfinite(dets).all(axis=1)
     sane = (np.abs(np.where(finite[:, None], dets[:, :4], 0.0)) <= MAX_ABS_COORDINATE).all(axis=1)
     return finite & sane & (dets[:, 2] > dets[:, 0]) & (dets[:, 3] > dets[:, 1])
-
-
-def _build_feature_extractor(weights: Union[str, Path], model: Optional[str], device: str):
-    """Build the project's FeatureExtractor (imports torch only now)."""
-    if model is None:
-        from strongsort_reid.models.registry import get_weights_entry
-
-        try:
-            model = get_weights_entry(Path(str(weights)).stem).arch
-        except KeyError:
-            raise ValueError(
-                f"cannot infer the architecture of reid_weights={str(weights)!r}: pass reid_model="
-            ) from None
-    from strongsort_reid.utils.feature_extractor import FeatureExtractor
-
-    return FeatureExtractor(model, model_path=str(weights), device=device)

@@ -1,0 +1,261 @@
+"""``strongsort-track``: the tracker's command line. Without a subcommand (or with ``track``) it
+tracks people in a video, like ``python demo/track.py``; ``track-mot`` and ``eval-mot`` run and
+score StrongSORT on MOTChallenge folders (:mod:`trackers.motchallenge.commands`).
+
+Examples:
+    strongsort-track --source video.mp4                      # annotated video + MOT results
+    strongsort-track --source 0 --show --no-save             # webcam
+    strongsort-track --source rtsp://camera/stream --max-frames 1000
+    strongsort-track --source MOT17-04-FRCNN --det-file MOT17-04-FRCNN/det/det.txt
+    strongsort-track --source frames/ --yolo-model yolov8s.onnx --reid-model osnet_x1_0_msmt17
+    strongsort-track track-mot --mot-root MOT17/train --reid-weights osnet_x0_25_msmt17
+    strongsort-track eval-mot --gt-root MOT17/train --results runs/track_mot
+
+Outputs go to ``runs/track/<source name>`` (a new numbered folder when it exists): ``<name>.mp4``
+(boxes, identities, trails) and ``<name>.txt`` (``frame,id,x,y,w,h,conf,-1,-1,-1``). User
+errors (bad source, unwritable output, missing files) print one message and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+from ..motchallenge.commands import eval_mot, track_mot
+from ..strongsort import StrongSORT
+from .detectors import (
+    DETECTOR_KINDS,
+    RUNTIMES,
+    DetectorError,
+    DetectorUnavailable,
+    build_detector,
+)
+from .embedder import REID_BACKENDS, ReidUnavailable, build_reid_embedder
+from .loop import run_tracking
+from .sources import SourceError, open_source
+from .writers import MOTResultWriter, OutputError, VideoWriter
+
+PROG = "strongsort-track"
+EXAMPLES = __doc__.split("Examples:")[1].split("\n\n")[0]
+USER_ERRORS = (
+    SourceError,
+    OutputError,
+    DetectorError,
+    DetectorUnavailable,
+    ReidUnavailable,
+    FileNotFoundError,
+    ValueError,
+    KeyError,
+)
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The options of the video-tracking program (``strongsort-track [track]``)."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Detect, embed and track people in a video with StrongSORT.",
+        epilog=f"{_commands_help()}\n\nexamples:{EXAMPLES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("--source", required=True, help="video, image/folder/glob, webcam index, URL, MOT seq")
+    add("--yolo-model", default="yolov8n.pt", help="any model ultralytics loads (.pt, .onnx, ...)")
+    add(
+        "--detector",
+        choices=DETECTOR_KINDS,
+        default="auto",
+        help="auto: the YOLO model, OpenCV HOG when it cannot be obtained; hog: force HOG",
+    )
+    add(
+        "--detector-runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="auto: on the CPU, run .pt/.onnx detectors converted (once) to OpenVINO",
+    )
+    add("--det-file", help="precomputed MOTChallenge det.txt instead of a detector")
+    add(
+        "--reid-model",
+        default="osnet_x0_25_msmt17",
+        help="ReID weight name or file; 'none' for motion only",
+    )
+    add("--reid-arch", help="architecture of --reid-model (default: inferred from its name)")
+    add(
+        "--reid-backend",
+        choices=REID_BACKENDS,
+        default="auto",
+        help="auto: OpenVINO, else ONNX Runtime, else PyTorch on the CPU",
+    )
+    add("--require-reid", action="store_true", help="fail instead of tracking by motion only")
+    add("--tracker-config", type=Path, help="StrongSORT YAML (trackers/configs/strongsort.yaml)")
+    add("--classes", type=int, nargs="+", default=[0], help="class ids to track (COCO 0: person)")
+    add("--conf", type=float, default=0.25, help="detector confidence threshold")
+    add("--iou", type=float, default=0.7, help="detector NMS IoU threshold")
+    add("--imgsz", type=int, default=640, help="detector inference size")
+    add("--device", default="auto", help="auto, cpu or cuda:N")
+    add("--half", action="store_true", help="float16 inference on CUDA")
+    add("--vid-stride", type=int, default=1, help="track every N-th frame")
+    add("--max-frames", type=int, help="stop after this many frames")
+    add("--per-class", action="store_true", help="track each class separately")
+    add("--show", action="store_true", help="display the annotated frames (q quits)")
+    add(
+        "--save",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write the annotated video (default: yes)",
+    )
+    add(
+        "--save-txt",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write the MOTChallenge results file (default: yes)",
+    )
+    add("--output", type=Path, help="output folder (default: runs/track/<source name>)")
+    add("--no-overlap", action="store_true", help="decode and encode in the main thread")
+    add("--quiet", action="store_true", help="no progress bar or messages, only the summary")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``strongsort-track [command] [options]``: run a subcommand of :data:`COMMANDS`, or track
+    a video when the first argument is an option; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-"):
+        if argv[0] not in COMMANDS:
+            message = f"{PROG}: error: unknown command {argv[0]!r}"
+            print(f"{message}\n{_commands_help()}", file=sys.stderr)
+            return 2
+        run, _ = COMMANDS[argv[0]]
+        return int(run(argv[1:]) or 0)
+    return track(argv)
+
+
+def track(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
+    """Track a video; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    args = build_parser(prog).parse_args(argv)
+    say = (lambda _message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    if args.quiet:  # ultralytics reports every model it loads
+        logging.getLogger("ultralytics").setLevel(logging.WARNING)
+    try:
+        return _run(args, say)
+    except USER_ERRORS as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, say) -> int:
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
+    source = open_source(args.source, vid_stride=args.vid_stride)
+    try:
+        detector = build_detector(
+            args.detector,
+            args.yolo_model,
+            args.det_file,
+            conf=args.conf,
+            iou=args.iou,
+            imgsz=args.imgsz,
+            device=args.device,
+            half=args.half,
+            classes=args.classes,
+            runtime=args.detector_runtime,
+            say=say,
+        )
+        embedder = build_reid_embedder(
+            args.reid_model,
+            args.reid_arch,
+            backend=args.reid_backend,
+            device=args.device,
+            half=args.half,
+            require=args.require_reid,
+            say=say,
+        )
+        overrides = {"per_class": True} if args.per_class else {}
+        tracker = StrongSORT(config=args.tracker_config, **overrides)
+        say(
+            f"source {args.source}: {source.length or 'live'} frames at {source.fps:g} FPS; "
+            f"detector: {detector.name}"
+        )
+        return _track(args, source, detector, embedder, tracker, say)
+    finally:
+        source.close()
+
+
+def _track(args, source, detector, embedder, tracker, say) -> int:
+    output = _output_dir(args.output, source.name)
+    video = VideoWriter(output / f"{source.name}.mp4", source.fps) if args.save else None
+    results = MOTResultWriter(output / f"{source.name}.txt") if args.save_txt else None
+    summary = run_tracking(
+        source,
+        detector,
+        embedder,
+        tracker,
+        video=video,
+        results=results,
+        max_frames=args.max_frames,
+        show=_display() if args.show else None,
+        progress=not args.quiet,
+        overlap=not args.no_overlap,
+    )
+    print(summary.format())
+    if tracker.stats["dropped_invalid"]:
+        say(f"{tracker.stats['dropped_invalid']} invalid detections dropped")
+    return 130 if summary.interrupted else 0
+
+
+def _output_dir(requested: Optional[Path], name: str) -> Path:
+    """The output folder, created; the default is a fresh ``runs/track/<name>[-N]``."""
+    if requested is None:
+        base = Path("runs") / "track" / name
+        folder, number = base, 2
+        while folder.exists():
+            folder, number = base.with_name(f"{name}-{number}"), number + 1
+    else:
+        folder = requested
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"output folder {folder} is not writable")
+    return folder
+
+
+def _display():
+    """A ``show(frame) -> keep going`` callback with an OpenCV window."""
+    import cv2
+
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        raise OutputError("--show needs a display (DISPLAY is not set)")
+
+    def show(frame) -> bool:
+        cv2.imshow(PROG, frame)
+        return cv2.waitKey(1) & 0xFF != ord("q")
+
+    return show
+
+
+# command -> (its main(argv) -> exit status, one-line description); "track" is the default.
+COMMANDS: Dict[str, Tuple[Callable[[Optional[List[str]]], int], str]] = {
+    "track": (lambda argv: track(argv, f"{PROG} track"), "track a video (the default command)"),
+    "track-mot": (track_mot.main, "run StrongSORT on MOTChallenge sequences"),
+    "eval-mot": (eval_mot.main, "HOTA/MOTA/IDF1 of MOT results (TrackEval)"),
+}
+
+
+def _commands_help() -> str:
+    """The subcommands, one line each, for ``--help`` and errors."""
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join([f"commands ({PROG} <command> --help):", *lines])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
