@@ -16,11 +16,16 @@ setup(
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
+    license_files=["NOTICE"],
     python_requires=">=3.9",
     packages=find_packages(
         include=["strongsort_reid", "strongsort_reid.*", "trackers", "trackers.*"]
     ),
-    package_data={"trackers": ["configs/*.yaml"]},
+    # The bundled default models and their README travel in editable installs, wheels and sdists.
+    package_data={
+        "trackers": ["configs/*.yaml"],
+        "strongsort_reid.weights": ["*.pth", "*.onnx", "README.md"],
+    },
     install_requires=[
         "torch>=2.3",
         "torchvision>=0.18",

@@ -30,10 +30,22 @@ def test_every_command_answers_help(command, capsys):
     assert "usage:" in capsys.readouterr().out
 
 
-def test_weights_lists_the_registry(capsys):
+def test_weights_says_which_file_each_name_resolves_to(capsys, monkeypatch, tmp_path):
+    from strongsort_reid.weights import BUNDLED_DIR
+
+    monkeypatch.setenv("STRONGSORT_REID_HOME", str(tmp_path))
     assert main(["weights"]) == 0
-    out = capsys.readouterr().out
-    assert "| `osnet_x0_25_msmt17` | `osnet_x0_25` | msmt17 | 1041 |" in out
+    lines = dict(line.split("\t") for line in capsys.readouterr().out.splitlines() if "\t" in line)
+    assert lines["osnet_x0_25_msmt17"] == str(BUNDLED_DIR / "osnet_x0_25_msmt17.pth")
+    assert lines["osnet_x1_0_market1501"].startswith("download https://")
+    (tmp_path / "osnet_x1_0_market1501.pth").write_bytes(b"user copy")
+    assert main(["weights", "--local"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "osnet_x0_25_msmt17",
+        str(BUNDLED_DIR / "osnet_x0_25_msmt17.pth"),
+        "osnet_x1_0_market1501",
+        str(tmp_path / "osnet_x1_0_market1501.pth"),
+    ]
 
 
 def test_eval_scores_weights_on_a_mot_derived_test_split(tmp_path, capsys):

@@ -2,8 +2,9 @@
 
 * :func:`register_weights` / :func:`get_weights_entry` / :func:`available_weights`: the
   catalogue (each architecture file registers its checkpoints, timm-style, next to the model);
-* :func:`resolve_weights`: a weight name or path -> a file on disk (explicit path -> cache ->
-  project ``weights/`` -> checksum-verified download, see :mod:`strongsort_reid.utils.download`);
+* :func:`resolve_weights`: a weight name or path -> a file on disk (explicit path -> user cache
+  -> the models bundled with the package -> checksum-verified download, see
+  :mod:`strongsort_reid.utils.download`); :func:`find_local` is the same without the download;
 * :func:`infer_arch`: the one rule that tells the architecture of a weight name or file.
 """
 
@@ -19,11 +20,9 @@ from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD, availab
 
 # Used through the module (downloads.download_file, ...) so that patching it there applies here.
 from strongsort_reid.utils import download as downloads
+from strongsort_reid.weights import BUNDLED_DIR
 
 PathLike = Union[str, os.PathLike]
-
-PROJECT_WEIGHTS_DIR = Path(__file__).resolve().parents[2] / "weights"
-
 
 @dataclass(frozen=True)
 class WeightsEntry:
@@ -53,7 +52,7 @@ class WeightsEntry:
 
     @property
     def filename(self) -> str:
-        """File name of the checkpoint in the cache and in ``weights/``."""
+        """File name of the checkpoint in the cache and among the bundled models."""
         return f"{self.name}.pth"
 
 
@@ -100,6 +99,24 @@ def _looks_like_path(name: str) -> bool:
     )
 
 
+def weight_folders() -> List[Path]:
+    """Folders a weight name is looked up in, in order: the user cache
+    (``$STRONGSORT_REID_HOME``, default ``~/.cache/strongsort_reid``), then the models bundled
+    with the package (:data:`strongsort_reid.weights.BUNDLED_DIR`)."""
+    return [downloads.cache_dir(), BUNDLED_DIR]
+
+
+def find_local(name: str, folders: Optional[Sequence[PathLike]] = None) -> Optional[Path]:
+    """The file of the registered weights ``name`` in ``folders`` (default :func:`weight_folders`),
+    the first that has it, or ``None``; never downloads."""
+    entry = get_weights_entry(name)
+    for folder in weight_folders() if folders is None else folders:
+        path = Path(folder) / entry.filename
+        if path.is_file():
+            return path
+    return None
+
+
 def resolve_weights(
     name_or_path: PathLike,
     search_dirs: Optional[Sequence[PathLike]] = None,
@@ -110,8 +127,8 @@ def resolve_weights(
 
     Lookup order: an existing file at ``name_or_path``; for a registry name (see
     ``strongsort_reid.models.available_weights()``) the file ``<name>.pth`` in ``search_dirs``
-    (default: the cache folder, then the project ``weights/`` folder); then a download into the
-    cache, checksum verified.
+    (default: the user cache, then the models bundled with the package, see
+    :func:`find_local`); then a download into the first folder, checksum verified.
 
     Args:
         name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
@@ -141,23 +158,20 @@ def resolve_weights(
             f"Known weight names: {', '.join(available_weights())}"
         )
     entry = get_weights_entry(name)
-    dirs = (
-        [Path(d) for d in search_dirs]
-        if search_dirs is not None
-        else [
-            downloads.cache_dir(),
-            PROJECT_WEIGHTS_DIR,
-        ]
-    )
-    for folder in dirs:
-        path = folder / entry.filename
-        if path.is_file():
-            return path
+    dirs = [Path(d) for d in search_dirs] if search_dirs is not None else weight_folders()
+    found = find_local(name, dirs)
+    if found is not None:
+        return found
     if not download:
         raise downloads.WeightsUnavailableError(
             f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
             f"get it from {entry.urls[0]} and put it in {dirs[0]}"
         )
+    return _download(entry, dirs[0], timeout)
+
+
+def _download(entry: WeightsEntry, folder: Path, timeout: Optional[float]) -> Path:
+    """Download ``entry`` into ``folder``, trying its URLs within one network budget."""
     budget = downloads.DEFAULT_TIMEOUT_S if timeout is None else float(timeout)
     deadline = time.monotonic() + budget
     errors = []
@@ -168,7 +182,7 @@ def resolve_weights(
             continue
         try:
             return downloads.download_file(
-                url, dirs[0] / entry.filename, sha256=entry.sha256, timeout=remaining
+                url, folder / entry.filename, sha256=entry.sha256, timeout=remaining
             )
         except downloads.WeightsUnavailableError as exc:
             errors.append(str(exc))

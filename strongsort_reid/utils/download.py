@@ -8,9 +8,9 @@ URL and the folder to put the file in by hand: getting an answer from the server
 connection, response headers) has one deadline, because a black-holed network can stall each of
 these steps, and every address of a host, for a full socket timeout.
 
-Finding weights by name (explicit path -> cache -> project ``weights/`` -> download) is
-:func:`strongsort_reid.models.weights.resolve_weights`; ``resolve_weights`` and
-``PROJECT_WEIGHTS_DIR`` stay importable from here (the README documents this path).
+Finding weights by name (explicit path -> user cache -> bundled models -> download) is
+:func:`strongsort_reid.models.weights.resolve_weights`; ``resolve_weights`` stays importable
+from here (the README documented this path).
 """
 from __future__ import annotations
 
@@ -176,7 +176,7 @@ def _stream(url: str, handle, timeout: float, progress: bool, label: str) -> Non
 
 # Compatibility path: names that moved to strongsort_reid.models.weights, forwarded on first
 # access (imported by name, not statically, so that this leaf module imports nothing above it).
-_MOVED = {"resolve_weights", "PROJECT_WEIGHTS_DIR"}
+_MOVED = {"resolve_weights"}
 
 
 def __getattr__(name: str):

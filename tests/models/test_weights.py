@@ -17,13 +17,14 @@ from shared_assets import shared_path
 from strongsort_reid.models import available_models, infer_arch
 from strongsort_reid.models import weights as catalogue
 from strongsort_reid.models.weights import (
-    PROJECT_WEIGHTS_DIR,
     WeightsEntry,
     available_weights,
     get_weights_entry,
     resolve_weights,
+    weight_folders,
 )
 from strongsort_reid.utils.download import DEFAULT_TIMEOUT_S, WeightsUnavailableError, cache_dir
+from strongsort_reid.weights import BUNDLED_DIR
 
 
 def test_offline_registry_download_fails_fast_with_an_actionable_message(cache, monkeypatch):
@@ -57,12 +58,14 @@ def test_lookup_order_explicit_path_then_cache_then_project_folder(tmp_path, cac
     assert resolve_weights(str(explicit)) == explicit
 
 
-def test_default_search_uses_the_cache_env_var_and_the_project_weights_folder(cache):
+def test_default_search_uses_the_cache_env_var_then_the_bundled_models(cache):
+    bundled = BUNDLED_DIR / "osnet_x0_25_msmt17.pth"
+    assert weight_folders() == [cache, BUNDLED_DIR]
+    assert resolve_weights("osnet_x0_25_msmt17", download=False) == bundled
     weights = shared_path("data/reid/osnet_x0_25_msmt17.pth")
     cache.mkdir()
     (cache / "osnet_x0_25_msmt17.pth").write_bytes(weights.read_bytes())
     assert resolve_weights("osnet_x0_25_msmt17", download=False) == cache / "osnet_x0_25_msmt17.pth"
-    assert PROJECT_WEIGHTS_DIR.name == "weights"
 
 
 def test_unknown_names_and_missing_paths_raise_file_not_found(tmp_path):
@@ -129,12 +132,12 @@ def test_the_timeout_is_one_budget_for_all_mirrors(cache, hanging_network, monke
     assert all(url in str(info.value) for url in urls)
 
 
-def test_default_order_cache_then_project_weights_folder_then_download(
+def test_default_order_cache_then_bundled_models_then_download(
     tmp_path, cache, no_network, monkeypatch
 ):
-    project = tmp_path / "project" / "weights"
+    project = tmp_path / "package" / "weights"
     project.mkdir(parents=True)
-    monkeypatch.setattr(catalogue, "PROJECT_WEIGHTS_DIR", project)
+    monkeypatch.setattr(catalogue, "BUNDLED_DIR", project)
     name = "osnet_x1_0_msmt17"
     with pytest.raises(WeightsUnavailableError):
         resolve_weights(name)  # in neither folder: a download is attempted
