@@ -17,13 +17,14 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 DOTTED = sorted(
     set(re.findall(r"`((?:strongsort_reid|trackers)(?:\.\w+)+)(?:\([^`]*\))?`", README))
 )
-# `trackers/strongsort/config.py`, `configs/`, `scripts/bench_demo.py` (files of this checkout)
+# `trackers/strongsort/config.py`, `configs/`, `scripts/bench_demo.py` (files of this checkout);
+# the layout tree's indented lines name folders relative to their parent, so they are left out.
 FILES = sorted(
     set(
         re.findall(
             r"(?<![\w./-])((?:strongsort_reid|trackers|scripts|configs|weights|demo|tests)"
             r"/[\w./-]*)",
-            README,
+            re.sub(r"(?m)^  [\w.]+/.*$", "", README),
         )
     )
 )

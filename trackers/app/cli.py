@@ -25,6 +25,8 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
+from strongsort_reid.weights import DEFAULT_DETECTOR
+
 from ..motchallenge.commands import eval_mot, track_mot
 from ..strongsort import StrongSORT
 from .detectors import (
@@ -63,12 +65,18 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--source", required=True, help="video, image/folder/glob, webcam index, URL, MOT seq")
-    add("--yolo-model", default="yolov8n.pt", help="any model ultralytics loads (.pt, .onnx, ...)")
+    add(
+        "--yolo-model",
+        default=DEFAULT_DETECTOR,
+        help="detector: a file ultralytics loads (.pt, .onnx, OpenVINO folder) or a release name "
+        "it downloads (yolov8n.pt); default: the bundled YOLOv8n (int8 ONNX, AGPL-3.0)",
+    )
     add(
         "--detector",
         choices=DETECTOR_KINDS,
         default="auto",
-        help="auto: the YOLO model, OpenCV HOG when it cannot be obtained; hog: force HOG",
+        help="auto: the YOLO model, OpenCV HOG (with a message) when it cannot be obtained; "
+        "hog: force HOG",
     )
     add(
         "--detector-runtime",
@@ -92,7 +100,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add("--require-reid", action="store_true", help="fail instead of tracking by motion only")
     add("--tracker-config", type=Path, help="StrongSORT YAML (trackers/configs/strongsort.yaml)")
     add("--classes", type=int, nargs="+", default=[0], help="class ids to track (COCO 0: person)")
-    add("--conf", type=float, default=0.25, help="detector confidence threshold")
+    add(
+        "--conf",
+        type=float,
+        help="confidence threshold of the detector and of the tracker (its min_conf) alike; "
+        "default: min_conf of --tracker-config (0.6)",
+    )
     add("--iou", type=float, default=0.7, help="detector NMS IoU threshold")
     add("--imgsz", type=int, default=640, help="detector inference size")
     add("--device", default="auto", help="auto, cpu or cuda:N")
@@ -155,11 +168,12 @@ def _run(args: argparse.Namespace, say) -> int:
         raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
     source = open_source(args.source, vid_stride=args.vid_stride)
     try:
+        tracker = StrongSORT(config=args.tracker_config, **_tracker_overrides(args))
         detector = build_detector(
             args.detector,
             args.yolo_model,
             args.det_file,
-            conf=args.conf,
+            conf=tracker.config.min_conf,
             iou=args.iou,
             imgsz=args.imgsz,
             device=args.device,
@@ -167,6 +181,7 @@ def _run(args: argparse.Namespace, say) -> int:
             classes=args.classes,
             runtime=args.detector_runtime,
             say=say,
+            progress=not args.quiet,
         )
         embedder = build_reid_embedder(
             args.reid_model,
@@ -177,8 +192,6 @@ def _run(args: argparse.Namespace, say) -> int:
             require=args.require_reid,
             say=say,
         )
-        overrides = {"per_class": True} if args.per_class else {}
-        tracker = StrongSORT(config=args.tracker_config, **overrides)
         say(
             f"source {args.source}: {source.length or 'live'} frames at {source.fps:g} FPS; "
             f"detector: {detector.name}"
@@ -186,6 +199,19 @@ def _run(args: argparse.Namespace, say) -> int:
         return _track(args, source, detector, embedder, tracker, say)
     finally:
         source.close()
+
+
+def _tracker_overrides(args: argparse.Namespace) -> Dict[str, object]:
+    """Tracker parameters set on the command line.
+
+    ``--conf`` is the one confidence threshold: the tracker ignores detections below its
+    ``min_conf``, so the detector keeps exactly the boxes the tracker will use (a lower
+    detector threshold only costs time).
+    """
+    overrides: Dict[str, object] = {"per_class": True} if args.per_class else {}
+    if args.conf is not None:
+        overrides["min_conf"] = args.conf
+    return overrides
 
 
 def _track(args, source, detector, embedder, tracker, say) -> int:

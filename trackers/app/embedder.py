@@ -3,6 +3,7 @@ motion-only tracking (with one message) when the weights cannot be obtained."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -11,6 +12,8 @@ import numpy as np
 # strongsort_reid.inference.pick_backend's, applied by the FeatureExtractor).
 REID_BACKENDS = ("auto", "torch", "torchscript", "onnx", "openvino")
 NO_REID = ("none", "off")
+# Runtimes whose conversion from PyTorch weights is done once and kept in the user cache.
+EXPORT_CACHED = ("onnx", "openvino")
 
 
 class ReidUnavailable(RuntimeError):
@@ -85,11 +88,51 @@ def build_reid_embedder(
             raise ReidUnavailable(message) from None
         say(f"{message}\ntracking by motion only (pass --require-reid to stop instead)")
         return MotionOnlyEmbedder()
-    from strongsort_reid.inference import build_extractor
+    from strongsort_reid.inference import build_extractor, format_of, pick_backend
 
     arch = reid_arch or reid_arch_of(reid_model)
-    extractor = build_extractor(weights, arch=arch, device=device, half=half, backend=backend)
+    runtime = pick_backend(backend, device)
+    if runtime in EXPORT_CACHED and not half and format_of(weights) is None:
+        weights = cached_export(weights, arch, runtime, say)
+    extractor = build_extractor(weights, arch=arch, device=device, half=half, backend=runtime)
     say(
         f"ReID: {arch} from {weights} ({extractor.backend.name} backend, {extractor.feature_dim}-d)"
     )
     return extractor
+
+
+def cached_export(weights: Path, arch: str, fmt: str, say: Callable[[str], None] = print) -> Path:
+    """The ``fmt`` export of ``weights``, made once and kept in ``$STRONGSORT_REID_HOME/exports``.
+
+    Converting a network (PyTorch -> ONNX -> OpenVINO) takes a second or two at every start;
+    the export is made once with :func:`strongsort_reid.export.export_model` (checked against
+    PyTorch) and later runs open the file. The file name holds the weights' content hash and the
+    package version, so new weights or a new exporter make a new export. When the export fails,
+    the weights are returned and converted in memory as before (with a message).
+
+    Args:
+        weights: A PyTorch checkpoint file.
+        arch: Its architecture.
+        fmt: ``"onnx"`` or ``"openvino"``.
+        say: Where the one-time conversion message goes.
+
+    Returns:
+        The export file (``.onnx`` or ``.xml``), or ``weights`` when exporting failed.
+    """
+    from strongsort_reid import __version__
+    from strongsort_reid.export import export_model
+    from strongsort_reid.inference import SUFFIXES
+    from strongsort_reid.utils.download import cache_dir, sha256_of
+
+    weights = Path(weights)
+    key = f"{sha256_of(weights)[:12]}_v{__version__}"
+    path = cache_dir() / "exports" / f"{weights.stem}_{arch}_{key}{SUFFIXES[fmt]}"
+    if path.is_file():
+        return path
+    say(f"converting {weights.name} to {fmt} once (checked against PyTorch, kept in {path.parent})")
+    try:
+        export_model(arch, weights, fmt, output=path)
+    except (ValueError, RuntimeError, OSError) as exc:
+        say(f"ReID export failed ({exc}); converting in memory at every start instead")
+        return weights
+    return path

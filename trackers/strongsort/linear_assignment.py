@@ -16,7 +16,6 @@ try:  # lap's Jonker-Volgenant solver is several times faster than scipy on smal
     import lap
 except ImportError:  # pragma: no cover - exercised only where lap is not installed
     lap = None
-from scipy.optimize import linear_sum_assignment
 
 # Cost given to track-detection pairs that gating forbids.
 INFTY_COST = 1e5
@@ -43,6 +42,10 @@ def solve_assignment(cost: np.ndarray, solver: str = "lapjv") -> Tuple[np.ndarra
         _, row_to_col, _ = lap.lapjv(np.ascontiguousarray(cost, dtype=np.float64), extend_cost=True)
         rows = (row_to_col >= 0).nonzero()[0]
         return rows, row_to_col[rows].astype(np.int64)
+    # Imported here: scipy.optimize costs a quarter of a second at start-up, and the default
+    # solver never needs it.
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(cost)
     return rows.astype(np.int64), cols.astype(np.int64)
 

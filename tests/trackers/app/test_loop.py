@@ -85,11 +85,9 @@ def test_motion_only_run(tmp_path):
     assert summary.outputs == [tmp_path / "out.mp4"]
 
 
-def test_interrupted_run_leaves_complete_outputs(tmp_path, monkeypatch):
+def test_interrupted_run_leaves_complete_outputs(tmp_path, monkeypatch, reid_home):
     pytest.importorskip("torch")
     from trackers.app.detectors import HogPeopleDetector
-
-    monkeypatch.setenv("STRONGSORT_REID_HOME", str(shared_path("data/reid")))
 
     class InterruptedAfter(HogPeopleDetector):
         calls = 0

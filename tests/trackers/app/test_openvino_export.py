@@ -124,7 +124,7 @@ def test_unsupported_quantisation_is_reported(tmp_path):
 def test_auto_runtime_falls_back_to_the_file_when_conversion_fails(int8_onnx, monkeypatch):
     from trackers.app.detectors import yolo
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise UnsupportedQuantization("QLinearConv layers are not supported")
 
     monkeypatch.setattr(yolo, "openvino_model_folder", broken)

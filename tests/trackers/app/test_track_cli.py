@@ -18,14 +18,6 @@ from trackers.app.cli import main
 DEMO = Path(__file__).resolve().parents[3] / "demo" / "track.py"
 
 
-@pytest.fixture
-def reid_home(monkeypatch):
-    """Registry names resolve to the shared weights; nothing is downloaded."""
-    folder = shared_path("data/reid")
-    monkeypatch.setenv("STRONGSORT_REID_HOME", str(folder))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def yolo_onnx():
     pytest.importorskip("onnxruntime")

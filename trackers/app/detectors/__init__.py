@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
 
+from strongsort_reid.weights import DEFAULT_DETECTOR
+
 from .base import ImageDetector
 from .det_file import DetFileDetector
 from .hog import HogPeopleDetector
@@ -15,7 +17,7 @@ DETECTOR_KINDS = ("auto", "yolo", "hog")
 
 def build_detector(
     kind: str = "auto",
-    yolo_model: str = "yolov8n.pt",
+    yolo_model: str = DEFAULT_DETECTOR,
     det_file: Optional[str] = None,
     conf: float = 0.25,
     iou: float = 0.7,
@@ -25,6 +27,7 @@ def build_detector(
     classes: Optional[Sequence[int]] = (0,),
     runtime: str = "auto",
     say: Callable[[str], None] = print,
+    progress: bool = True,
 ):
     """The detector the command line asks for.
 
@@ -32,11 +35,13 @@ def build_detector(
         kind: ``"yolo"`` (fail when the model cannot be loaded), ``"hog"`` (OpenCV's HOG people
             detector) or ``"auto"``: the ultralytics model, falling back to HOG (with one line
             through ``say``) when its weights are not on disk and cannot be downloaded.
-        yolo_model: What ultralytics should load.
+        yolo_model: What ultralytics should load (default: the bundled YOLOv8n; see
+            :class:`YoloDetector` for how a name is looked up).
         det_file: A MOTChallenge ``det.txt``; when given, it is used instead of any detector.
         conf, iou, imgsz, device, half, classes, runtime: Detector settings (see
             :class:`YoloDetector`); ``conf`` also filters ``det_file`` rows and HOG detections.
         say: Where the fallback message goes.
+        progress: Show a progress bar during a one-time OpenVINO conversion.
 
     Raises:
         DetectorUnavailable: ``kind="yolo"`` and the weights cannot be obtained.
@@ -50,7 +55,16 @@ def build_detector(
         return HogPeopleDetector(min_conf=conf)
     try:
         return YoloDetector(
-            yolo_model, conf, iou, imgsz, device, half, classes, runtime=runtime, say=say
+            yolo_model,
+            conf,
+            iou,
+            imgsz,
+            device,
+            half,
+            classes,
+            runtime=runtime,
+            say=say,
+            progress=progress,
         )
     except DetectorUnavailable as exc:
         if kind == "yolo":

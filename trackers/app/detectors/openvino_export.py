@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import yaml
+from tqdm import tqdm
 
 # ultralytics' OpenVINO folders end with this suffix; its loader finds the .xml inside.
 FOLDER_SUFFIX = "_openvino_model"
@@ -29,6 +30,8 @@ _LITERAL_KEYS = ("names", "imgsz", "args", "kpt_shape")
 
 
 CACHE_ENV = "STRONGSORT_DETECTOR_CACHE"
+# What converting an ONNX detector does, one progress step each.
+CONVERSION_STEPS = ("dequantise int8 weights", "convert to OpenVINO", "save")
 
 
 def detector_cache() -> Path:
@@ -44,13 +47,17 @@ class UnsupportedQuantization(ValueError):
     """The ONNX model uses integer operators in a pattern that cannot be dequantised."""
 
 
-def openvino_model_folder(model: os.PathLike, imgsz: int, cache: os.PathLike) -> Path:
+def openvino_model_folder(
+    model: os.PathLike, imgsz: int, cache: os.PathLike, progress: bool = False
+) -> Path:
     """An ultralytics-loadable OpenVINO folder for ``model``, converted on first use.
 
     Args:
         model: A ``.pt`` or ``.onnx`` ultralytics detector.
         imgsz: Inference size for ``.pt`` exports (ONNX files keep their own input size).
         cache: Folder for the converted models.
+        progress: Show a progress bar while converting (only on a terminal; a cached folder
+            is returned at once).
 
     Returns:
         The ``*_openvino_model`` folder (``model.xml``, ``model.bin``, ``metadata.yaml``).
@@ -70,14 +77,24 @@ def openvino_model_folder(model: os.PathLike, imgsz: int, cache: os.PathLike) ->
     work = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    steps = ("ultralytics export",) if suffix == ".pt" else CONVERSION_STEPS
+    bar = tqdm(
+        total=len(steps),
+        desc=f"{model.name} -> OpenVINO (once, cached in {Path(cache)})",
+        unit="step",
+        disable=None if progress else True,
+        leave=False,
+    )
     try:
         if suffix == ".pt":
             _export_pt(model, int(imgsz), work)
+            bar.update()
         else:
-            _convert_onnx(model, work)
+            _convert_onnx(model, work, bar)
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(work, folder)
     finally:
+        bar.close()
         shutil.rmtree(work, ignore_errors=True)
     return folder
 
@@ -104,7 +121,8 @@ def _export_pt(model: Path, imgsz: int, work: Path) -> None:
     copy.unlink()
 
 
-def _convert_onnx(model: Path, work: Path) -> None:
+def _convert_onnx(model: Path, work: Path, bar) -> None:
+    """Convert an ONNX detector into ``work`` (one ``bar`` step per :data:`CONVERSION_STEPS`)."""
     import onnx
     import openvino as ov
 
@@ -114,11 +132,15 @@ def _convert_onnx(model: Path, work: Path) -> None:
     if any(node.op_type in ("ConvInteger", "MatMulInteger") for node in graph.graph.node):
         source = work / "dequantized.onnx"
         onnx.save(dequantize_dynamic_int8(graph), str(source))
-    ov.save_model(ov.convert_model(str(source)), str(work / "model.xml"), compress_to_fp16=False)
+    bar.update()
+    converted = ov.convert_model(str(source))
+    bar.update()
+    ov.save_model(converted, str(work / "model.xml"), compress_to_fp16=False)
     if source != model:
         source.unlink()
     with open(work / "metadata.yaml", "w", encoding="utf-8") as stream:
         yaml.safe_dump(metadata, stream, sort_keys=False)
+    bar.update()
 
 
 def _ultralytics_metadata(graph) -> Dict:

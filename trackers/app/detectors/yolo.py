@@ -9,6 +9,8 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from strongsort_reid.weights import BUNDLED_DIR, DEFAULT_DETECTOR, bundled_file
+
 from .base import ImageDetector
 from .openvino_export import FOLDER_SUFFIX, detector_cache, openvino_model_folder
 
@@ -31,8 +33,9 @@ class YoloDetector(ImageDetector):
     """Run an ultralytics detection model on single frames.
 
     Args:
-        model: Weights file or folder, or an ultralytics release name (``"yolov8n.pt"``),
-            which ultralytics downloads when it is not on disk.
+        model: Weights file or folder, or a file name looked up in ultralytics' weights folder,
+            then among the bundled models (default: the bundled YOLOv8n, int8 ONNX), then
+            downloaded by ultralytics (release names such as ``"yolov8n.pt"``).
         conf: Confidence threshold of the detector.
         iou: NMS IoU threshold.
         imgsz: Inference size in pixels (fixed-size exports use their own size).
@@ -45,6 +48,7 @@ class YoloDetector(ImageDetector):
             :mod:`trackers.app.detectors.openvino_export`) and runs that; ``"auto"`` does so on the
             CPU when OpenVINO is installed and keeps the file as it is when conversion fails.
         say: Where the ``"auto"`` fallback message goes.
+        progress: Show a progress bar during a one-time OpenVINO conversion.
 
     Calling it on a ``uint8 HxWx3`` BGR image returns ``(N, 6)`` float32
     ``[x1, y1, x2, y2, conf, cls]`` in pixels of that image.
@@ -56,7 +60,7 @@ class YoloDetector(ImageDetector):
 
     def __init__(
         self,
-        model: str = "yolov8n.pt",
+        model: str = DEFAULT_DETECTOR,
         conf: float = 0.25,
         iou: float = 0.7,
         imgsz: int = 640,
@@ -66,6 +70,7 @@ class YoloDetector(ImageDetector):
         max_det: int = 300,
         runtime: str = "native",
         say: Callable[[str], None] = print,
+        progress: bool = True,
     ):
         from ultralytics import YOLO
 
@@ -74,7 +79,7 @@ class YoloDetector(ImageDetector):
         source = _locate(str(model))
         self.name = f"ultralytics {Path(source).name}"
         if runtime != "native" and Path(source).suffix.lower() in (".pt", ".onnx"):
-            source = _openvino_source(source, imgsz, device, runtime, say)
+            source = _openvino_source(source, imgsz, device, runtime, say, progress)
             if source.endswith(FOLDER_SUFFIX):
                 self.name += " (OpenVINO)"
         self._args = dict(
@@ -143,7 +148,9 @@ def _is_openvino(source: str) -> bool:
     return path.name.endswith(FOLDER_SUFFIX) or path.suffix.lower() == ".xml"
 
 
-def _openvino_source(source: str, imgsz: int, device: str, runtime: str, say) -> str:
+def _openvino_source(
+    source: str, imgsz: int, device: str, runtime: str, say, progress: bool
+) -> str:
     """The converted OpenVINO folder of ``source``, or ``source`` when ``auto`` cannot use it."""
     if runtime == "auto" and not _cpu_only(device):
         return source
@@ -154,7 +161,7 @@ def _openvino_source(source: str, imgsz: int, device: str, runtime: str, say) ->
             raise DetectorError("runtime 'openvino' needs the openvino package") from None
         return source
     try:
-        return str(openvino_model_folder(source, imgsz, detector_cache()))
+        return str(openvino_model_folder(source, imgsz, detector_cache(), progress=progress))
     except Exception as exc:  # conversion problems must not stop an 'auto' run
         if runtime == "openvino":
             raise DetectorError(f"cannot convert {source} to OpenVINO: {exc}") from exc
@@ -171,7 +178,12 @@ def _cpu_only(device: str) -> bool:
 
 
 def _locate(model: str) -> str:
-    """A local path for ``model``, or ``model`` itself when ultralytics has to download it."""
+    """A local path for ``model``, or ``model`` itself when ultralytics has to download it.
+
+    The order: an existing path; for a bare file name, ultralytics' weights folder (the user
+    cache), then the models bundled with the package (``strongsort_reid/weights``); then the
+    name as it is, for ultralytics to download (when the download host is reachable).
+    """
     path = Path(model).expanduser()
     if path.exists():
         return str(path)
@@ -182,10 +194,13 @@ def _locate(model: str) -> str:
     cached = Path(SETTINGS["weights_dir"]) / path.name
     if cached.exists():
         return str(cached)
+    bundled = bundled_file(path.name)
+    if bundled is not None:
+        return str(bundled)
     if not _can_download():
         raise DetectorUnavailable(
-            f"detector weights {model} are not on disk (looked in . and {cached.parent}) and "
-            f"{DOWNLOAD_HOST[0]} is unreachable"
+            f"detector weights {model} are not on disk (looked in ., {cached.parent} and "
+            f"{BUNDLED_DIR}) and {DOWNLOAD_HOST[0]} is unreachable"
         )
     return model
 
