@@ -13,6 +13,7 @@ from strongsort_reid.weights import BUNDLED_DIR, DEFAULT_DETECTOR, bundled_file
 
 from .base import ImageDetector
 from .openvino_export import FOLDER_SUFFIX, detector_cache, openvino_model_folder
+from .openvino_yolo import OpenVinoYoloDetector
 
 # Where ultralytics downloads its released weights from; reachability is probed first so that an
 # offline machine falls back at once instead of waiting for download retries.
@@ -72,8 +73,6 @@ class YoloDetector(ImageDetector):
         say: Callable[[str], None] = print,
         progress: bool = True,
     ):
-        from ultralytics import YOLO
-
         if runtime not in RUNTIMES:
             raise DetectorError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         source = _locate(str(model))
@@ -82,6 +81,21 @@ class YoloDetector(ImageDetector):
             source = _openvino_source(source, imgsz, device, runtime, say, progress)
             if source.endswith(FOLDER_SUFFIX):
                 self.name += " (OpenVINO)"
+        # OpenVINO folders run without ultralytics' pipeline when they can (same detections,
+        # no torchvision import at start-up, less Python per frame); see openvino_yolo.
+        settings = dict(conf=conf, iou=iou, classes=classes, max_det=max_det)
+        self._direct = None if runtime == "native" else _direct_openvino(source, settings)
+        if self._direct is not None:
+            self.name = self.name.replace("ultralytics ", "", 1)  # ultralytics is not involved
+        else:
+            self._load_with_ultralytics(model, source, imgsz, device, half, **settings)
+
+    def _load_with_ultralytics(
+        self, model, source, imgsz, device, half, conf, iou, classes, max_det
+    ) -> None:
+        """Open ``source`` with ultralytics' ``YOLO`` and run it once."""
+        from ultralytics import YOLO
+
         self._args = dict(
             conf=float(conf),
             iou=float(iou),
@@ -105,6 +119,8 @@ class YoloDetector(ImageDetector):
             raise DetectorError(f"cannot load detector {model}: {exc}") from exc
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
+        if self._direct is not None:
+            return self._direct(image)
         result = self.model.predict(image, **self._args)[0]
         boxes = result.boxes
         if boxes is None:
@@ -140,6 +156,18 @@ def _shared_openvino_core(active: bool) -> Iterator[None]:
         yield
     finally:
         openvino.Core = original
+
+
+def _direct_openvino(source: str, settings: dict) -> Optional[OpenVinoYoloDetector]:
+    """An :class:`OpenVinoYoloDetector` for an ultralytics OpenVINO detector folder with a fixed
+    input size, else ``None`` (ultralytics then runs ``source``)."""
+    folder = Path(source)
+    if not folder.name.endswith(FOLDER_SUFFIX) or not (folder / "metadata.yaml").is_file():
+        return None
+    try:
+        return OpenVinoYoloDetector(folder, **settings)
+    except (ValueError, RuntimeError, KeyError):  # dynamic shapes, other tasks, odd files
+        return None
 
 
 def _is_openvino(source: str) -> bool:
