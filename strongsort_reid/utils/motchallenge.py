@@ -154,7 +154,12 @@ class MOTDetections:
 
 def read_gt(path: PathLike) -> np.ndarray:
     """``(R, 9)`` float64 rows ``frame, id, x, y, w, h, considered, class, visibility`` of a
-    ``gt.txt``; absent optional columns (7-9, as in hand-made ground truth) are filled with 1.
+    ``gt.txt``.
+
+    Absent optional columns (7-9, as in hand-made ground truth) are filled with 1. MOT15 ground
+    truth has 10 columns whose last three are world coordinates (``-1`` when unknown), not class
+    and visibility: its rows are all pedestrians, fully visible as far as the file says, so class
+    and visibility are set to 1.
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -162,7 +167,8 @@ def read_gt(path: PathLike) -> np.ndarray:
     """
     rows = _load_rows(Path(path), 6, "ground-truth")
     full = np.ones((rows.shape[0], 9))
-    full[:, : min(9, rows.shape[1])] = rows[:, :9]
+    columns = 7 if rows.shape[1] >= 10 else min(9, rows.shape[1])
+    full[:, :columns] = rows[:, :columns]
     return full
 
 

@@ -126,3 +126,17 @@ def test_ground_truth_with_fewer_columns_is_filled_with_ones(tmp_path):
     path.write_text("1,1,10,20,30\n", encoding="utf-8")
     with pytest.raises(ValueError, match="at least 6 columns"):
         read_gt(path)
+
+
+def test_mot15_ground_truth_rows_are_pedestrians(tmp_path):
+    path = tmp_path / "gt.txt"
+    rows = "1,1,399,182,121,229,1,-1,-1,-1\n1,2,282,201,92,184,0,-1,-1,-1\n"
+    path.write_text(rows, encoding="utf-8")
+    rows = read_gt(path)
+    np.testing.assert_array_equal(rows[:, 6:], [[1, 1, 1], [0, 1, 1]])
+
+
+def test_the_dev_sequences_ground_truth_is_all_pedestrians():
+    for name in ("TUD-Campus", "PETS09-S3MF1"):
+        rows = read_gt(shared_path(f"data/mot/dev/{name}/gt/gt.txt"))
+        assert rows.shape[0] > 300 and (rows[:, 7] == 1).all() and (rows[:, 8] == 1).all()

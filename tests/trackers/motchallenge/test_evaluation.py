@@ -96,3 +96,18 @@ def test_tracker_output_is_scored(mot_root, tmp_path):
     write_results(tmp_path / "results" / "MOT17-05-FRCNN.txt", rows)
     scores = evaluate_mot(tmp_path / "gt", tmp_path / "results")
     assert 20 < scores["COMBINED"]["HOTA"] <= 100 and scores["COMBINED"]["frames"] == 6
+
+
+def test_mot15_style_dev_sequences_are_scored(tmp_path):
+    """MOT15 ground truth (10 columns, world coordinates instead of class/visibility) counts
+    every row as a pedestrian; its own boxes as results score 100."""
+    dev = shared_path("data/mot/dev")
+    for name in ("TUD-Campus", "PETS09-S3MF1"):
+        gt = read_gt(dev / name / "gt" / "gt.txt")
+        rows = np.full((gt.shape[0], 10), -1.0)
+        rows[:, :6], rows[:, 6] = gt[:, :6], 1.0
+        write_results(tmp_path / f"{name}.txt", rows)
+    scores = evaluate_mot(dev, tmp_path)
+    assert scores["TUD-Campus"]["frames"] == 71 and scores["PETS09-S3MF1"]["frames"] == 107
+    for row in scores.values():
+        assert row["HOTA"] == pytest.approx(100.0) and row["IDSW"] == 0
