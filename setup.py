@@ -45,6 +45,7 @@ setup(
         "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3"],
         "eval": ["trackeval>=1.0.1"],
         "train": ["tensorboard>=2.14"],
+        "tune": ["optuna>=3.4"],
     },
     entry_points={
         "console_scripts": [

@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
-from ..motchallenge.commands import eval_mot, track_mot
+from ..motchallenge.commands import bench, eval_mot, track_mot, tune
 from ..strongsort import StrongSORT
 from .detectors import (
     DETECTOR_KINDS,
@@ -273,6 +273,8 @@ COMMANDS: Dict[str, Tuple[Callable[[Optional[List[str]]], int], str]] = {
     "track": (lambda argv: track(argv, f"{PROG} track"), "track a video (the default command)"),
     "track-mot": (track_mot.main, "run StrongSORT on MOTChallenge sequences"),
     "eval-mot": (eval_mot.main, "HOTA/MOTA/IDF1 of MOT results (TrackEval)"),
+    "bench": (bench.main, "score tracker configurations on MOT sequences from a cache"),
+    "tune": (tune.main, "search the tracker's parameters on annotated sequences (Optuna)"),
 }
 
 

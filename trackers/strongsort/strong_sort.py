@@ -136,7 +136,11 @@ class StrongSORT:
         return self._selection(_check_dets(dets))[1]
 
     def update(
-        self, dets: Any, frame: Optional[np.ndarray] = None, embs: Optional[Any] = None
+        self,
+        dets: Any,
+        frame: Optional[np.ndarray] = None,
+        embs: Optional[Any] = None,
+        camera_warp: Optional[Any] = None,
     ) -> np.ndarray:
         """Track one frame.
 
@@ -147,6 +151,10 @@ class StrongSORT:
                 without it).
             embs: ``(N, D)`` embeddings row-aligned with ``dets`` (L2-normalised here); if
                 ``None`` they come from ``embedder.from_frame(frame, boxes)``.
+            camera_warp: ``(2, 3)`` camera motion ``[R | t]`` from the previous frame to this
+                one (full-resolution pixels, as :meth:`trackers.cmc.ECC.estimate` returns),
+                used instead of running ECC on ``frame`` when ``config.cmc`` is set: for
+                cached or external motion estimates (a replay, a gyroscope). ``None``: ECC.
 
         Returns:
             ``(M, 8)`` float64 ``[x1, y1, x2, y2, id, conf, cls, det_index]`` of confirmed
@@ -171,7 +179,9 @@ class StrongSORT:
         features = normalize_rows(features)
         chosen = dets[det_index]
 
-        if self._ecc is not None and frame is not None:
+        if self._ecc is not None and camera_warp is not None:
+            self._apply_camera_motion(_check_warp(camera_warp))
+        elif self._ecc is not None and frame is not None:
             self._compensate_camera(frame)
         if self.config.per_class:
             self._step_per_class(chosen, features, det_index)
@@ -251,8 +261,11 @@ class StrongSORT:
         elif status == "reset":
             self.stats["cmc_resets"] += 1
         elif status == "ok":
-            for tracker in self._trackers.values():
-                tracker.apply_camera_motion(warp)
+            self._apply_camera_motion(warp)
+
+    def _apply_camera_motion(self, warp: np.ndarray) -> None:
+        for tracker in self._trackers.values():
+            tracker.apply_camera_motion(warp)
 
     def _step_per_class(self, chosen, features, det_index) -> None:
         classes = chosen[:, 5]
@@ -293,6 +306,14 @@ def _check_dets(dets: Any) -> np.ndarray:
         raise ValueError(
             f"dets must have shape (N, 6) [x1, y1, x2, y2, conf, cls], got {array.shape}"
         )
+    return array
+
+
+def _check_warp(warp: Any) -> np.ndarray:
+    """``(2, 3)`` float64 finite camera warp; ``ValueError`` otherwise."""
+    array = np.asarray(warp, dtype=np.float64)
+    if array.shape != (2, 3) or not np.isfinite(array).all():
+        raise ValueError(f"camera_warp must be a finite (2, 3) [R | t] matrix, got {array.shape}")
     return array
 
 

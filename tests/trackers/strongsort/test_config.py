@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from trackers import StrongSORT, StrongSORTConfig
-from trackers.strongsort.config import DEFAULT_CONFIG_PATH
+from trackers.strongsort.config import DEFAULT_CONFIG_PATH, ablation_overrides
 
 
 def test_shipped_yaml_equals_the_dataclass_defaults():
@@ -16,10 +16,12 @@ def test_shipped_yaml_equals_the_dataclass_defaults():
     assert StrongSORTConfig.from_yaml(DEFAULT_CONFIG_PATH) == StrongSORTConfig()
 
 
-def test_defaults_are_the_paper_configuration():
+def test_defaults_are_the_paper_configuration_but_for_n_init():
     cfg = StrongSORTConfig()
     assert (cfg.ema_alpha, cfg.mc_lambda, cfg.gating_threshold) == (0.9, 0.98, 9.4877)
-    assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 3, 0.7)
+    assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 2, 0.7)
+    paper = StrongSORTConfig(**ablation_overrides("+woC"))
+    assert paper.n_init == 3 and dataclasses.replace(paper, n_init=2) == cfg
     assert cfg.matching == "global" and cfg.cmc == "ecc" and cfg.nsa
     assert cfg.feature_budget == 1
     assert dataclasses.replace(cfg, ema_alpha=None).feature_budget == cfg.nn_budget
@@ -82,7 +84,7 @@ def test_ablation_path_from_deepsort_ends_at_the_defaults():
     assert (deepsort.ema_alpha, deepsort.mc_lambda, deepsort.nsa) == (None, None, False)
     assert (deepsort.matching, deepsort.cmc, deepsort.nn_budget) == ("cascade", None, 100)
     assert deepsort.max_cos_dist == 0.3
-    assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig()
+    assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig(n_init=3)
     previous = deepsort
     for step, change in list(ABLATION_STEPS.items())[1:]:
         current = StrongSORTConfig(**ablation_overrides(step))

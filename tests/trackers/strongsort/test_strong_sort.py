@@ -46,7 +46,7 @@ class FakeEmbedder:
 
 
 def test_output_layout_ids_and_confirmation():
-    tracker = StrongSORT(cmc=None)
+    tracker = StrongSORT(cmc=None, n_init=3)
     rng = np.random.default_rng(0)
     identity = _embeddings(rng, 2)
     outputs = []
