@@ -107,14 +107,21 @@ def configured(args: argparse.Namespace, step: Optional[str] = None) -> StrongSO
     return StrongSORTConfig.from_yaml(args.config, **{**overrides, **parse_overrides(args.set)})
 
 
-def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track bench") -> int:
+def sequence_parser(doc: str, prog: str) -> argparse.ArgumentParser:
+    """A parser with the sequence options, described by a command's module ``doc`` (its first
+    paragraph, and its ``Examples:`` as the epilog)."""
     parser = argparse.ArgumentParser(
         prog=prog,
-        description=__doc__.split("\n\n")[0],
-        epilog="Examples:" + __doc__.split("Examples:")[1],
+        description=doc.split("\n\n")[0],
+        epilog="Examples:" + doc.split("Examples:")[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_sequence_arguments(parser)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track bench") -> int:
+    parser = sequence_parser(__doc__, prog)
     parser.add_argument(
         "--ablation-table",
         action="store_true",

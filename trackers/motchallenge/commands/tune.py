@@ -27,18 +27,12 @@ from strongsort_reid.utils.atomic import atomic_write_text
 
 from ..replay import MEAN, format_scores
 from ..tune import OBJECTIVES, SEARCH_SPACE, tune
-from .bench import add_sequence_arguments, configured, load_sequences
+from .bench import configured, load_sequences, sequence_parser
 from .track_mot import parse_overrides
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=__doc__.split("\n\n")[0],
-        epilog="Examples:" + __doc__.split("Examples:")[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_sequence_arguments(parser)
+    parser = sequence_parser(__doc__, prog)
     add = parser.add_argument
     add("--trials", type=int, default=100, help="configurations to evaluate (default 100)")
     add("--objective", choices=OBJECTIVES, default="hota", help="mean HOTA, IDF1 or the front")
