@@ -288,3 +288,22 @@ def test_predicted_boxes_never_have_negative_size():
     for _ in range(30):
         out = tracker.update(np.empty((0, 6)))
         assert np.all(out[:, 2] > out[:, 0]) and np.all(out[:, 3] > out[:, 1])
+
+
+def test_a_given_camera_warp_replaces_ecc_and_is_checked():
+    boxes = [[100, 100, 150, 220]]
+    emb = np.eye(4)[:1]
+    shifted = StrongSORT(n_init=1)  # cmc="ecc": the warp is used, no frame is needed
+    still = StrongSORT(n_init=1, cmc=None)  # no CMC: a warp is ignored
+    warp = np.array([[1.0, 0.0, 40.0], [0.0, 1.0, 0.0]])
+    for tracker in (shifted, still):
+        tracker.update(_dets(boxes, conf=0.9), embs=emb)
+        tracker.update(np.empty((0, 6)), camera_warp=warp)
+    moved = shifted.update(np.empty((0, 6)), camera_warp=np.eye(2, 3))
+    assert shifted.num_tracks == 1 and still.num_tracks == 1
+    assert moved.shape == (0, 8)  # predicted-only rows are not output by default
+    shifted_x = shifted._trackers[None].tracks.mean[0, 0]
+    still_x = still._trackers[None].tracks.mean[0, 0]
+    assert shifted_x - still_x == pytest.approx(40.0, abs=1e-6)
+    with pytest.raises(ValueError, match="camera_warp"):
+        shifted.update(np.empty((0, 6)), camera_warp=np.eye(3))
