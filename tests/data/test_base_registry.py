@@ -120,3 +120,17 @@ def test_unknown_dataset_option_lists_the_valid_ones(tmp_path):
     message = str(error.value)
     assert "unknown option(s) ['min_visiblity'] for dataset 'mot'" in message
     assert "min_visibility" in message and "cache_dir" in message and "combineall" in message
+
+
+def test_an_unidentifiable_file_is_a_decode_error_even_after_ultralytics_patched_pil(tmp_path):
+    """ultralytics replaces Image.open with one that imports the optional pi-heif plugin for
+    files Pillow cannot identify; a missing plugin must still count as an undecodable image."""
+    pytest.importorskip("ultralytics")
+    import ultralytics.utils.patches  # noqa: F401 - applies the patch, as the tracker's detector does
+
+    from strongsort_reid.data.datasets.base import DECODE_ERRORS, read_image_rgb
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image at all")
+    with pytest.raises(DECODE_ERRORS):
+        read_image_rgb(str(bad))

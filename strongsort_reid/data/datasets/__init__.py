@@ -6,6 +6,7 @@ import inspect
 from typing import Any, Dict, List, Optional, Set, Type
 
 from .base import SHARED_OPTIONS, ImageDataset
+from .cuhk01 import CUHK01
 from .cuhk03 import CUHK03
 from .dukemtmcreid import DukeMTMCreID
 from .folder import FolderDataset
@@ -17,6 +18,7 @@ _IMAGE_DATASETS: Dict[str, Type[ImageDataset]] = {
     "market1501": Market1501,
     "dukemtmcreid": DukeMTMCreID,
     "msmt17": MSMT17,
+    "cuhk01": CUHK01,
     "cuhk03": CUHK03,
     "folder": FolderDataset,
     "mot": MOTReID,
@@ -95,6 +97,7 @@ def init_image_dataset(name: str, **kwargs: Any) -> ImageDataset:
 
 
 __all__ = [
+    "CUHK01",
     "CUHK03",
     "DukeMTMCreID",
     "FolderDataset",

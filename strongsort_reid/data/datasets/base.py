@@ -37,8 +37,10 @@ SHARED_OPTIONS = frozenset(
 # dataset is broken, not noisy, and an error is more useful than an endless search.
 MAX_REPLACEMENT_ATTEMPTS = 100
 
-# Exceptions Pillow raises for missing, truncated or corrupt files.
-DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+# Exceptions Pillow raises for missing, truncated or corrupt files. ImportError too: once
+# ultralytics is imported (the tracker's detector) it patches ``Image.open`` to import the
+# optional pi-heif plugin on any file Pillow cannot identify, which then fails this way.
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, ImportError, Image.DecompressionBombError)
 
 
 def read_image_rgb(path: str) -> Image.Image:
