@@ -49,9 +49,10 @@ FORBIDDEN = {
         "strongsort_reid.engine",
         "strongsort_reid.commands",
     ),
-    "trackers.strongsort": ("trackers.app", "trackers.motchallenge"),
-    "trackers.cmc": ("trackers.app", "trackers.motchallenge"),
-    "trackers.motchallenge": ("trackers.app",),
+    "trackers.strongsort": ("trackers.app", "trackers.motchallenge", "trackers.integrations"),
+    "trackers.cmc": ("trackers.app", "trackers.motchallenge", "trackers.integrations"),
+    "trackers.motchallenge": ("trackers.app", "trackers.integrations"),
+    "trackers.app": ("trackers.integrations",),
 }
 # Command-line programs wire the layers together: the MOTChallenge benchmark programs may build
 # the application's detector and embedder.
