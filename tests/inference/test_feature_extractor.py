@@ -1,12 +1,12 @@
 """FeatureExtractor: golden features per backend, channel order, input types, bad input."""
 
-import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from import_checks import heavy_modules_after
 from PIL import Image
 from shared_assets import shared_path
 
@@ -262,14 +262,7 @@ def test_feature_extractor_is_exported_lazily_at_package_level():
     with pytest.raises(AttributeError, match="no attribute 'NotAThing'"):
         strongsort_reid.NotAThing  # noqa: B018
     # `import strongsort_reid` stays light: no torch, OpenCV or export runtimes.
-    code = (
-        "import sys, strongsort_reid; "
-        "heavy = [m for m in ('torch', 'cv2', 'onnxruntime', 'openvino') if m in sys.modules]; "
-        "print(','.join(heavy))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
+    assert heavy_modules_after("import strongsort_reid") == []
 
 
 def test_missing_onnxruntime_gives_install_hint(weights, monkeypatch):
