@@ -75,20 +75,18 @@ class YoloDetector(ImageDetector):
     ):
         if runtime not in RUNTIMES:
             raise DetectorError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
-        source = _locate(str(model))
-        self.name = f"ultralytics {Path(source).name}"
+        located = source = _locate(str(model))
         if runtime != "native" and Path(source).suffix.lower() in (".pt", ".onnx"):
             source = _openvino_source(source, imgsz, device, runtime, say, progress)
-            if source.endswith(FOLDER_SUFFIX):
-                self.name += " (OpenVINO)"
         # OpenVINO folders run without ultralytics' pipeline when they can (same detections,
         # no torchvision import at start-up, less Python per frame); see openvino_yolo.
         settings = dict(conf=conf, iou=iou, classes=classes, max_det=max_det)
         self._direct = None if runtime == "native" else _direct_openvino(source, settings)
-        if self._direct is not None:
-            self.name = self.name.replace("ultralytics ", "", 1)  # ultralytics is not involved
-        else:
+        if self._direct is None:
             self._load_with_ultralytics(model, source, imgsz, device, half, **settings)
+        runner = "" if self._direct is not None else "ultralytics "
+        converted = " (OpenVINO)" if source != located else ""
+        self.name = f"{runner}{Path(located).name}{converted}"
 
     def _load_with_ultralytics(
         self, model, source, imgsz, device, half, conf, iou, classes, max_det
