@@ -12,18 +12,25 @@ Examples:
     strongsort-track eval-mot --gt-root MOT17/train --results runs/track_mot
 
 Outputs go to ``runs/track/<source name>`` (a new numbered folder when it exists): ``<name>.mp4``
-(boxes, identities, trails) and ``<name>.txt`` (``frame,id,x,y,w,h,conf,-1,-1,-1``). User
-errors (bad source, unwritable output, missing files) print one message and exit with status 2.
+(boxes, identities, trails) and ``<name>.txt`` (``frame,id,x,y,w,h,conf,-1,-1,-1``), each
+renamed into place only when complete; an output that would replace an input is refused. User
+errors of every command (bad source, unwritable output or full disk, missing or malformed
+files) print one line and exit with status 2; Ctrl-C or SIGTERM stop the run with complete
+outputs and exit with status 130 or 143.
 """
 
 from __future__ import annotations
 
 import argparse
+import configparser
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
+
+import yaml
 
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
@@ -38,8 +45,8 @@ from .detectors import (
 )
 from .embedder import REID_BACKENDS, ReidUnavailable, build_reid_embedder
 from .loop import run_tracking
-from .sources import SourceError, open_source
-from .writers import MOTResultWriter, OutputError, VideoWriter
+from .sources import STREAM_TIMEOUT_S, ImageSequenceSource, SourceError, open_source
+from .writers import MOTResultWriter, OutputError, VideoWriter, check_outputs
 
 PROG = "strongsort-track"
 EXAMPLES = __doc__.split("Examples:")[1].split("\n\n")[0]
@@ -49,9 +56,16 @@ USER_ERRORS = (
     DetectorError,
     DetectorUnavailable,
     ReidUnavailable,
-    FileNotFoundError,
+    OSError,  # FileNotFoundError, PermissionError, a full disk...
     ValueError,
     KeyError,
+    yaml.YAMLError,
+    configparser.Error,
+)
+
+STREAM_TIMEOUT_HELP = (
+    "seconds a stream URL may take to open and to deliver each frame before the run fails or "
+    "ends (also the longest Ctrl-C waits on a stalled stream; default: %(default)g)"
 )
 
 
@@ -111,6 +125,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     add("--device", default="auto", help="auto, cpu or cuda:N")
     add("--half", action="store_true", help="float16 inference on CUDA")
     add("--vid-stride", type=int, default=1, help="track every N-th frame")
+    add("--stream-timeout", type=float, default=STREAM_TIMEOUT_S, help=STREAM_TIMEOUT_HELP)
     add("--max-frames", type=int, help="stop after this many frames")
     add("--per-class", action="store_true", help="track each class separately")
     add("--show", action="store_true", help="display the annotated frames (q quits)")
@@ -142,33 +157,66 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"{message}\n{_commands_help()}", file=sys.stderr)
             return 2
         run, _ = COMMANDS[argv[0]]
-        return int(run(argv[1:]) or 0)
+        return _guarded(lambda: int(run(argv[1:]) or 0), f"{PROG} {argv[0]}")
     return track(argv)
 
 
 def track(argv: Optional[List[str]] = None, prog: str = PROG) -> int:
-    """Track a video; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    """Track a video; returns the exit status (0 ok, 2 user error, 130 Ctrl-C, 143 SIGTERM)."""
     args = build_parser(prog).parse_args(argv)
     say = (lambda _message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     if args.quiet:  # ultralytics reports every model it loads
         logging.getLogger("ultralytics").setLevel(logging.WARNING)
+    return _guarded(lambda: _run(args, say), prog)
+
+
+def _guarded(run: Callable[[], int], prog: str) -> int:
+    """``run()``, with expected errors as one line on stderr and exit status 2, Ctrl-C as 130,
+    and ``SystemExit("message")`` of a subcommand as a user error."""
     try:
-        return _run(args, say)
-    except USER_ERRORS as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 2
+        return run()
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        message: object = exc.code
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
+        message = _one_line(exc)
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Errors about the user's input or environment rather than a bug (TrackEval's own
+    exception, on malformed results, is matched by name: importing TrackEval is slow)."""
+    return isinstance(exc, USER_ERRORS) or type(exc).__name__ == "TrackEvalException"
+
+
+def _one_line(exc: Exception) -> str:
+    """The message of ``exc`` on one line."""
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, yaml.YAMLError):
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return f"invalid YAML: {getattr(exc, 'problem', None) or exc}{where}"
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines) if lines else type(exc).__name__
 
 
 def _run(args: argparse.Namespace, say) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise ValueError(f"--max-frames must be >= 1, got {args.max_frames}")
-    source = open_source(args.source, vid_stride=args.vid_stride)
+    source = open_source(args.source, args.vid_stride, stream_timeout=args.stream_timeout)
     try:
-        tracker = StrongSORT(config=args.tracker_config, **_tracker_overrides(args))
+        outputs = _output_files(args, source)
+        tracker = _build_tracker(args)
         detector = build_detector(
             args.detector,
             args.yolo_model,
@@ -196,9 +244,16 @@ def _run(args: argparse.Namespace, say) -> int:
             f"source {args.source}: {source.length or 'live'} frames at {source.fps:g} FPS; "
             f"detector: {detector.name}"
         )
-        return _track(args, source, detector, embedder, tracker, say)
+        return _track(args, source, outputs, detector, embedder, tracker, say)
     finally:
         source.close()
+
+
+def _build_tracker(args: argparse.Namespace) -> StrongSORT:
+    try:
+        return StrongSORT(config=args.tracker_config, **_tracker_overrides(args))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"--tracker-config {args.tracker_config}: {_one_line(exc)}") from None
 
 
 def _tracker_overrides(args: argparse.Namespace) -> Dict[str, object]:
@@ -214,10 +269,11 @@ def _tracker_overrides(args: argparse.Namespace) -> Dict[str, object]:
     return overrides
 
 
-def _track(args, source, detector, embedder, tracker, say) -> int:
-    output = _output_dir(args.output, source.name)
-    video = VideoWriter(output / f"{source.name}.mp4", source.fps) if args.save else None
-    results = MOTResultWriter(output / f"{source.name}.txt") if args.save_txt else None
+def _track(args, source, outputs, detector, embedder, tracker, say) -> int:
+    video_path, results_path = outputs
+    _make_folder((video_path or results_path or Path(".")).parent)
+    video = VideoWriter(video_path, source.fps) if video_path else None
+    results = MOTResultWriter(results_path) if results_path else None
     summary = run_tracking(
         source,
         detector,
@@ -233,25 +289,48 @@ def _track(args, source, detector, embedder, tracker, say) -> int:
     print(summary.format())
     if tracker.stats["dropped_invalid"]:
         say(f"{tracker.stats['dropped_invalid']} invalid detections dropped")
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 128 + (summary.signal or signal.SIGINT)
+    if summary.frames == 0:
+        raise SourceError(f"no frame of {args.source} could be decoded")
+    return 0
 
 
-def _output_dir(requested: Optional[Path], name: str) -> Path:
-    """The output folder, created; the default is a fresh ``runs/track/<name>[-N]``."""
-    if requested is None:
-        base = Path("runs") / "track" / name
-        folder, number = base, 2
-        while folder.exists():
-            folder, number = base.with_name(f"{name}-{number}"), number + 1
-    else:
-        folder = requested
+def _output_files(args, source) -> Tuple[Optional[Path], Optional[Path]]:
+    """The video and results files the run will write (``None`` when not wanted), checked not
+    to replace a folder or any input (source, det file, models, config)."""
+    folder = args.output if args.output is not None else _fresh_folder(source.name)
+    video = folder / f"{source.name}.mp4" if args.save else None
+    results = folder / f"{source.name}.txt" if args.save_txt else None
+    inputs = [("source", Path(args.source)), ("--det-file", args.det_file)]
+    inputs += [("--yolo-model", args.yolo_model), ("--reid-model", args.reid_model)]
+    inputs += [("--tracker-config", args.tracker_config)]
+    if isinstance(source, ImageSequenceSource):
+        inputs += [("source image", path) for path in source.paths]
+    check_outputs(
+        [path for path in (video, results) if path is not None],
+        [(role, Path(path)) for role, path in inputs if path is not None],
+    )
+    return video, results
+
+
+def _fresh_folder(name: str) -> Path:
+    """``runs/track/<name>``, or ``<name>-N`` with the first N that does not exist yet."""
+    base = Path("runs") / "track" / name
+    folder, number = base, 2
+    while folder.exists():
+        folder, number = base.with_name(f"{name}-{number}"), number + 1
+    return folder
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the output folder; :class:`OutputError` when impossible or not writable."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {folder}: {exc.strerror}") from None
     if not os.access(folder, os.W_OK):
         raise OutputError(f"output folder {folder} is not writable")
-    return folder
 
 
 def _display():

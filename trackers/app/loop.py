@@ -1,13 +1,21 @@
 """The tracking loop of the demo: frames -> detector -> embedder -> StrongSORT -> writers, each an
 explicit, timed stage.
 
-Decoding runs one frame ahead in a thread and video encoding one frame behind in another (OpenCV
+Decoding runs ahead in a thread and drawing plus video encoding behind in another (OpenCV
 releases the GIL for both), so they overlap with detection, embedding and tracking; the stage
-times are each stage's own cost per frame and may add up to more than the wall time per frame.
+times are each stage's own cost per frame (``write`` includes the background thread's) and may
+add up to more than the wall time per frame.
+
+SIGINT (Ctrl-C) and SIGTERM stop the loop after the frame being processed (see
+:class:`StopSignals`); the outputs are then finished and renamed into place, and further signals
+are ignored until they are, so a second Ctrl-C or a SIGTERM after the first still leaves
+complete files.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +44,10 @@ class RunSummary:
         tracks: Distinct track identities output.
         seconds: Wall time of the loop.
         stage_ms: Mean milliseconds per tracked frame of each of :data:`STAGES`.
-        interrupted: The run was stopped by Ctrl-C (outputs are still complete).
+        interrupted: The run was stopped by Ctrl-C or SIGTERM (outputs are still complete).
+        signal: The signal that stopped it (``signal.SIGINT``, ``signal.SIGTERM``); 0 when
+            none was received (also for a ``KeyboardInterrupt`` raised otherwise).
+        notes: Why the source ended before its announced length, for the user.
         outputs: Files written.
     """
 
@@ -46,6 +57,8 @@ class RunSummary:
     seconds: float = 0.0
     stage_ms: Dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
+    signal: int = 0
+    notes: List[str] = field(default_factory=list)
     outputs: List[Path] = field(default_factory=list)
 
     @property
@@ -61,6 +74,7 @@ class RunSummary:
             f"frames skipped; {self.seconds:.1f} s, {self.fps:.1f} FPS overall",
             "ms/frame  " + "  ".join(f"{s} {self.stage_ms.get(s, 0.0):.1f}" for s in STAGES),
         ]
+        lines += self.notes
         lines += [f"wrote {path}" for path in self.outputs]
         return "\n".join(lines)
 
@@ -132,18 +146,32 @@ def embed_tracked(
 
 
 class _Outputs:
-    """The write stage: MOT rows, the annotated frame to the video (encoded in a background
-    thread when ``overlap``) and to the display."""
+    """The write stage: MOT rows, the annotated frame to the video and to the display.
+
+    With ``overlap`` and no display, drawing and encoding both run in one background thread
+    (the main thread only queues the frame and its tracks), so writing a 1080p video costs the
+    tracking loop almost nothing; with a display, the frame is drawn in the main thread (which
+    shows it) and only encoded in the background.
+    """
 
     def __init__(self, video, results, show, plotter: TrackPlotter, overlap: bool):
         self.video, self.results, self.show, self.plotter = video, results, show, plotter
-        self.encoder = BackgroundWorker(video.write) if overlap and video is not None else None
+        self.encoder: Optional[BackgroundWorker] = None
+        if overlap and video is not None:
+            self.encoder = BackgroundWorker(video.write if show else self._draw_and_encode)
+
+    def _draw_and_encode(self, item) -> None:
+        image, tracks = item
+        self.video.write(self.plotter.draw(image, tracks))
 
     def write(self, frame: Frame, tracks: np.ndarray) -> bool:
         """Write one frame's tracks; ``False`` when the display asks to stop."""
         if self.results is not None:
             self.results.write(frame.number, tracks)
         if self.video is None and self.show is None:
+            return True
+        if self.encoder is not None and self.show is None:
+            self.encoder.submit((frame.image, tracks))
             return True
         canvas = self.plotter.draw(frame.image, tracks)
         if self.encoder is not None:
@@ -153,17 +181,61 @@ class _Outputs:
         return self.show is None or self.show(canvas) is not False
 
     def close(self, summary: RunSummary, clock: StageClock) -> None:
-        """Finish every file (also when the encoder fails) and list them in ``summary``."""
+        """Finish every file (also when the encoder or another file fails), list them in
+        ``summary`` and raise the first error."""
+        errors: List[BaseException] = []
         try:
             if self.encoder is not None:
                 self.encoder.close()
                 clock.seconds["write"] += self.encoder.seconds
-        finally:
-            for writer in (self.video, self.results):
-                if writer is not None:
-                    writer.close()
-                    if not isinstance(writer, VideoWriter) or writer.frames:
-                        summary.outputs.append(writer.path)
+        except Exception as exc:
+            errors.append(exc)
+        for writer in (self.video, self.results):
+            if writer is None:
+                continue
+            try:
+                writer.close()
+            except Exception as exc:
+                errors.append(exc)
+                continue
+            if writer.published:
+                summary.outputs.append(writer.path)
+        if errors:
+            raise errors[0]
+
+
+class StopSignals:
+    """Record SIGINT and SIGTERM instead of acting on them at once, so the loop can stop between
+    frames and finish the outputs.
+
+    Nothing is raised from the handler: an exception thrown at an arbitrary point of the main
+    thread can break the queues shared with the decoder and encoder threads (a lost wake-up
+    that hangs the run). Outside the main thread (where Python cannot install handlers) it
+    does nothing, and Ctrl-C stays a ``KeyboardInterrupt``.
+
+    Attributes:
+        received: The first signal received, 0 if none.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.received = 0
+        self._previous: Dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for number in self.SIGNALS:
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, _frame) -> None:
+        self.received = self.received or number
+
+    def __exit__(self, *exc) -> None:
+        for number, previous in self._previous.items():
+            signal.signal(number, signal.SIG_DFL if previous is None else previous)
+        self._previous.clear()
 
 
 def run_tracking(
@@ -196,7 +268,11 @@ def run_tracking(
 
     Returns:
         The :class:`RunSummary`. Writers are closed (files complete) before it returns, also
-        after Ctrl-C and on errors.
+        after Ctrl-C or SIGTERM (see :class:`StopSignals`) and on errors.
+
+    Raises:
+        OutputError: An output cannot be written or completed (it is then removed; the other
+            outputs are still finished).
     """
     summary, clock, identities = RunSummary(), StageClock(), set()
     frames = Prefetcher(source) if overlap else source
@@ -204,36 +280,40 @@ def run_tracking(
     total = source.length if max_frames is None else min(max_frames, source.length or max_frames)
     bar = tqdm(total=total, unit="frame", disable=None if progress else True, leave=False)
     start = time.perf_counter()
-    try:
-        iterator = iter(frames)
-        while max_frames is None or summary.frames < max_frames:
-            clock.restart()
-            frame: Optional[Frame] = next(iterator, None)
-            if frame is None:
-                break
-            clock.lap(None if overlap else "decode")  # overlapped: the decoder thread's time
-            dets = detector.detect(frame)
-            clock.lap("detect")
-            embs = embed_tracked(embedder, tracker, frame.image, dets)
-            clock.lap("embed")
-            tracks = clip_to_frame(tracker.update(dets, frame.image, embs), frame.image.shape)
-            clock.lap("track")
-            identities.update(tracks[:, 4].astype(np.int64).tolist())
-            keep_going = outputs.write(frame, tracks)
-            clock.lap("write")
-            summary.frames += 1
-            bar.update(1)
-            if not keep_going:
-                break
-    except KeyboardInterrupt:
-        summary.interrupted = True
-    finally:
-        summary.seconds = time.perf_counter() - start
-        bar.close()
-        if isinstance(frames, Prefetcher):
-            frames.close()
-            clock.seconds["decode"] += frames.seconds
-        outputs.close(summary, clock)
+    with StopSignals() as signals:
+        try:
+            iterator = iter(frames)
+            while (max_frames is None or summary.frames < max_frames) and not signals.received:
+                clock.restart()
+                frame: Optional[Frame] = next(iterator, None)
+                if frame is None or signals.received:
+                    break
+                clock.lap(None if overlap else "decode")  # overlapped: the decoder thread's time
+                dets = detector.detect(frame)
+                clock.lap("detect")
+                embs = embed_tracked(embedder, tracker, frame.image, dets)
+                clock.lap("embed")
+                tracks = clip_to_frame(tracker.update(dets, frame.image, embs), frame.image.shape)
+                clock.lap("track")
+                identities.update(tracks[:, 4].astype(np.int64).tolist())
+                keep_going = outputs.write(frame, tracks)
+                clock.lap("write")
+                summary.frames += 1
+                bar.update(1)
+                if not keep_going:
+                    break
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            summary.seconds = time.perf_counter() - start
+            bar.close()
+            if isinstance(frames, Prefetcher):
+                frames.close()
+                clock.seconds["decode"] += frames.seconds
+            outputs.close(summary, clock)
+    summary.signal = signals.received
+    summary.interrupted = summary.interrupted or bool(signals.received)
     summary.skipped, summary.tracks = source.skipped, len(identities)
+    summary.notes = [source.end_note] if getattr(source, "end_note", None) else []
     summary.stage_ms = clock.per_frame_ms(summary.frames)
     return summary

@@ -7,13 +7,21 @@ streams and MOTChallenge sequence folders, behind one iterator of :class:`Frame`
 
 Every source yields ``uint8 HxWx3`` **BGR** images. Frames that cannot be decoded are skipped
 and counted in :attr:`FrameSource.skipped`; a source that cannot be opened at all raises
-:class:`SourceError` with a message for the user.
+:class:`SourceError` with a message for the user, and one that ends before its announced length
+(a truncated file) or stalls (a stream) says so in :attr:`FrameSource.end_note`.
+
+Network streams wait at most :data:`STREAM_TIMEOUT_S` seconds (``stream_timeout``) to open and
+for each frame: a server that accepts and never answers fails after that long, a stream that
+stalls ends after that long, and Ctrl-C on a stalled stream takes at most that long.
 """
 
 from __future__ import annotations
 
+import configparser
 import glob
+import math
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -33,6 +41,9 @@ STREAM_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp
 # A video file whose reader fails this many times in a row has ended (or is hopelessly broken):
 # single bad packets make cv2.VideoCapture.read fail once and then recover.
 MAX_CONSECUTIVE_FAILURES = 30
+# Seconds a network stream may take to open, and to deliver each frame (OpenCV's FFmpeg default
+# is 30 s for both).
+STREAM_TIMEOUT_S = 10.0
 
 
 class SourceError(ValueError):
@@ -64,6 +75,8 @@ class FrameSource:
         length: Frames the iteration will yield at most, ``None`` when unknown (live sources).
         live: True for webcams and network streams.
         skipped: Frames that could not be decoded so far.
+        end_note: Set when the iteration ended before :attr:`length` frames (a truncated or
+            corrupt file) or because a stream stalled: one sentence for the user.
     """
 
     name: str = "source"
@@ -76,6 +89,7 @@ class FrameSource:
             raise SourceError(f"vid_stride must be an integer >= 1, got {vid_stride!r}")
         self.vid_stride = vid_stride
         self.skipped = 0
+        self.end_note: Optional[str] = None
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -117,14 +131,38 @@ class ImageSequenceSource(FrameSource):
         self.name = name
         self.fps = fps / vid_stride
         self.length = len(range(0, len(self.paths), vid_stride))
+        self._first = _read_image(self.paths[0])
+        if self._first is None and len(self.paths) == 1:
+            reason = _why_unreadable(self.paths[0])
+            raise SourceError(f"cannot decode image {self.paths[0]} ({reason})")
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(0, len(self.paths), self.vid_stride):
-            image = cv2.imread(str(self.paths[index]), cv2.IMREAD_COLOR)
+            if index == 0 and self._first is not None:
+                image, self._first = self._first, None
+            else:
+                image = _read_image(self.paths[index])
             if image is None:
                 self.skipped += 1
                 continue
             yield Frame(index, self.numbers[index], image)
+        if self.skipped == self.length:
+            self.end_note = f"none of the {self.length} images of {self.name} could be decoded"
+
+
+def _read_image(path: Path) -> Optional[np.ndarray]:
+    """``uint8 HxWx3`` BGR pixels of an image file, ``None`` when it cannot be decoded."""
+    try:
+        return cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error:
+        return None
+
+
+def _why_unreadable(path: Path) -> str:
+    """A few words on why an image cannot be decoded."""
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    return "corrupt or not an image format OpenCV reads"
 
 
 class VideoCaptureSource(FrameSource):
@@ -132,23 +170,40 @@ class VideoCaptureSource(FrameSource):
 
     A live source that stops delivering frames (a dropped stream, an unplugged camera) ends the
     iteration cleanly; a file tolerates up to :data:`MAX_CONSECUTIVE_FAILURES` undecodable
-    frames in a row before it is considered finished.
+    frames in a row before it is considered finished. Undecodable frames count as
+    :attr:`skipped` only when a later frame decodes; a file that ends before its announced frame
+    count sets :attr:`end_note`.
 
     Args:
         target: File path, webcam index or URL.
         name: Output name.
         live: True for webcams and streams.
         vid_stride: Yield every ``vid_stride``-th frame (the others are grabbed, not decoded).
+        stream_timeout: Seconds a stream URL may take to open and to deliver each frame.
     """
 
-    def __init__(self, target, name: str, live: bool, vid_stride: int = 1):
+    def __init__(
+        self,
+        target,
+        name: str,
+        live: bool,
+        vid_stride: int = 1,
+        stream_timeout: float = STREAM_TIMEOUT_S,
+    ):
         super().__init__(vid_stride)
         self.name = name
         self.live = live
-        self._capture = cv2.VideoCapture(target)
+        stream = isinstance(target, str) and live
+        self._timeout = _stream_timeout(stream_timeout) if stream else None
+        self._capture = _open_capture(target, self._timeout)
         if not self._capture.isOpened():
             self._capture.release()
-            kind = "stream or camera" if live else "video file"
+            if self._timeout is not None:
+                raise SourceError(
+                    f"cannot open stream {target!r} (unreachable, no answer within "
+                    f"{self._timeout:g} s, or unsupported)"
+                )
+            kind = "camera" if live else "video file"
             raise SourceError(f"cannot open {kind} {target!r} (missing, corrupt or unsupported)")
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = (fps if np.isfinite(fps) and 0 < fps < 1000 else 30.0) / vid_stride
@@ -165,10 +220,11 @@ class VideoCaptureSource(FrameSource):
             self._first = None
 
     def __iter__(self) -> Iterator[Frame]:
-        capture, index, failures = self._capture, -1, 0
+        capture, index, failures, unread = self._capture, -1, 0, 0
         while capture.isOpened():
             index += 1
             wanted = index % self.vid_stride == 0
+            started = time.monotonic()
             if index == 0 and self._first is not None:
                 ok, image = True, self._first
                 self._first = None
@@ -177,22 +233,54 @@ class VideoCaptureSource(FrameSource):
             else:
                 ok, image = capture.grab(), None
             if not ok:
-                if self.live or self._total is None or index >= self._total:
+                if self.live:
+                    self._note_stall(time.monotonic() - started)
                     return
-                failures += 1
-                self.skipped += int(wanted)
+                if self._total is None or index >= self._total:
+                    return
+                failures, unread = failures + 1, unread + int(wanted)
                 if failures >= MAX_CONSECUTIVE_FAILURES:
+                    self._note_early_end(index - failures + 1)
                     return
                 continue
-            failures = 0
+            self.skipped += unread
+            failures, unread = 0, 0
             if wanted:
                 yield Frame(index, index + 1, _to_bgr(image))
+
+    def _note_stall(self, waited: float) -> None:
+        if self._timeout is not None and waited >= 0.9 * self._timeout:
+            self.end_note = f"the stream delivered no frame for {self._timeout:g} s: stopped"
+
+    def _note_early_end(self, decoded: int) -> None:
+        """Record that only the first ``decoded`` frames of the file could be read."""
+        missing = self._total - decoded
+        if missing > max(1, self._total // 100):  # frame counts of some containers are estimates
+            self.end_note = (
+                f"the video ended early: frame {decoded} of {self._total} was the last readable "
+                f"one ({missing} frames missing; the file is truncated or corrupt)"
+            )
 
     def close(self) -> None:
         self._capture.release()
 
 
-def open_source(spec, vid_stride: int = 1) -> FrameSource:
+def _stream_timeout(seconds: float) -> float:
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
+        raise SourceError(f"stream timeout must be a number of seconds > 0, got {seconds!r}")
+    return float(seconds)
+
+
+def _open_capture(target, timeout: Optional[float]) -> cv2.VideoCapture:
+    """``cv2.VideoCapture(target)``; with FFmpeg open and read timeouts for a stream URL."""
+    if timeout is None:
+        return cv2.VideoCapture(target)
+    ms = int(timeout * 1000)
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+    return cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
+
+
+def open_source(spec, vid_stride: int = 1, stream_timeout: float = STREAM_TIMEOUT_S) -> FrameSource:
     """Open what ``--source`` names.
 
     Args:
@@ -201,15 +289,18 @@ def open_source(spec, vid_stride: int = 1) -> FrameSource:
             a MOTChallenge sequence folder (``img1/`` + ``seqinfo.ini``; frame numbers come from
             the image names).
         vid_stride: Use every ``vid_stride``-th frame.
+        stream_timeout: Seconds a stream URL may take to open and to deliver each frame.
 
     Raises:
-        SourceError: Missing path, unknown file type, no images, or unreadable video.
+        SourceError: Missing path, unknown file type, no images, unreadable video or image, a
+            stream that cannot be opened within ``stream_timeout``.
     """
     text = str(spec).strip()
     if text.isdigit():
         return VideoCaptureSource(int(text), f"webcam{text}", live=True, vid_stride=vid_stride)
     if text.lower().startswith(STREAM_PREFIXES):
-        return VideoCaptureSource(text, _stream_name(text), live=True, vid_stride=vid_stride)
+        name = _stream_name(text)
+        return VideoCaptureSource(text, name, True, vid_stride, stream_timeout=stream_timeout)
     path = Path(text).expanduser()
     if glob.has_magic(text) and not path.exists():
         matches = sorted(
@@ -246,8 +337,14 @@ def open_source(spec, vid_stride: int = 1) -> FrameSource:
 def _mot_sequence(path: Path, vid_stride: int) -> ImageSequenceSource:
     try:
         info = read_seqinfo(path)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SourceError(f"bad MOTChallenge sequence {path}: {exc}") from None
+    except (FileNotFoundError, ValueError, configparser.Error) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceError(f"bad MOTChallenge sequence {path}: {problem}") from None
+    if not (math.isfinite(info.frame_rate) and info.frame_rate > 0):
+        raise SourceError(
+            f"bad MOTChallenge sequence {path}: frameRate in seqinfo.ini must be > 0, "
+            f"got {info.frame_rate:g}"
+        )
     frames = image_paths(path, info)
     if not frames:
         raise SourceError(f"MOTChallenge sequence {path} has no images in {info.im_dir}/")

@@ -113,5 +113,35 @@ def test_interrupted_run_leaves_complete_outputs(tmp_path, monkeypatch, reid_hom
         frames += 1
     capture.release()
     assert frames == 7
-    assert not (tmp_path / "v.txt.part").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4", "v.txt"]
     read_results(tmp_path / "v.txt")
+
+
+@pytest.mark.parametrize("overlap, thread", [(True, "writer"), (False, "MainThread")])
+def test_drawing_runs_with_the_encoder_off_the_main_thread(tmp_path, monkeypatch, overlap, thread):
+    """Issue #15: at 1080p, drawing and encoding are kept off the tracking loop's path."""
+    import threading
+
+    from trackers.plotting import TrackPlotter
+
+    threads = []
+    draw = TrackPlotter.draw
+
+    def recording_draw(self, frame, tracks):
+        threads.append(threading.current_thread().name)
+        return draw(self, frame, tracks)
+
+    monkeypatch.setattr(TrackPlotter, "draw", recording_draw)
+    tracker = StrongSORT(cmc=None, n_init=1)
+    with open_source(_folder(tmp_path)) as source:
+        video = VideoWriter(tmp_path / "out.mp4", source.fps)
+        run_tracking(
+            source,
+            FixedDetector(),
+            MotionOnlyEmbedder(),
+            tracker,
+            video=video,
+            overlap=overlap,
+            progress=False,
+        )
+    assert threads == [thread] * 6 and video.frames == 6

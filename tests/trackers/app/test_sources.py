@@ -110,7 +110,7 @@ def test_bad_sources_raise_source_error(tmp_path, make, message):
 
 
 def test_unopenable_stream_is_a_source_error():
-    with pytest.raises(SourceError, match="stream or camera"):
+    with pytest.raises(SourceError, match="cannot open stream 'rtsp://127.0.0.1:9/none'"):
         open_source("rtsp://127.0.0.1:9/none")
 
 

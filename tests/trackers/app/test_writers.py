@@ -27,9 +27,10 @@ def test_video_writer_takes_the_first_frame_size(tmp_path):
     capture.release()
 
 
-def test_video_writer_in_a_missing_folder_fails_clearly(tmp_path):
-    writer = VideoWriter(tmp_path / "missing" / "out.mp4", fps=10)
-    with pytest.raises(OutputError, match="cannot write video"):
+def test_video_writer_in_an_impossible_folder_fails_clearly(tmp_path):
+    (tmp_path / "file").write_text("")
+    writer = VideoWriter(tmp_path / "file" / "out.mp4", fps=10)
+    with pytest.raises(OutputError, match="cannot write .*out.mp4"):
         writer.write(np.zeros((20, 20, 3), dtype=np.uint8))
 
 
@@ -40,19 +41,21 @@ def test_mot_writer_is_atomic_and_matches_the_results_format(tmp_path):
     writer.write(1, tracks)
     writer.write(2, np.empty((0, 8)))
     writer.write(3, tracks[:1])
-    assert not path.exists() and (tmp_path / "seq.txt.part").exists()
+    (temp,) = tmp_path.glob(".seq.*.tmp.txt")  # a hidden temporary file until closed
+    assert not path.exists() and temp.read_text().count("\n") == 3
     writer.close()
     writer.close()
-    assert not (tmp_path / "seq.txt.part").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["seq.txt"] and writer.published
     rows = read_results(path)
     assert rows.shape == (3, 10) and writer.rows == 3
     np.testing.assert_allclose(rows[0, :7], [1, 3, 10, 20, 30, 60, 0.9])
     assert path.read_text().splitlines()[0] == "1,3,10.00,20.00,30.00,60.00,0.90,-1,-1,-1"
 
 
-def test_mot_writer_in_a_missing_folder_fails_clearly(tmp_path):
-    with pytest.raises(OutputError, match="cannot write results"):
-        MOTResultWriter(tmp_path / "missing" / "seq.txt")
+def test_mot_writer_in_an_impossible_folder_fails_clearly(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="cannot write .*seq.txt"):
+        MOTResultWriter(tmp_path / "file" / "seq.txt")
 
 
 def test_prefetcher_yields_in_order_and_reraises_producer_errors():
