@@ -7,8 +7,11 @@
 
 ``strongsort-reid <command> --help`` shows a command's options. Each command is the ``main``
 function of a module of :mod:`strongsort_reid.commands` (``scripts/*.py`` run the same
-functions). Tracking (a video, or MOTChallenge sequences with ``track-mot`` / ``eval-mot``) is
-``strongsort-track``.
+functions). Expected errors (a missing file, a bad value or config key, an unreadable or corrupt
+checkpoint, broken YAML, weights that cannot be downloaded, a diverged training) end with one
+``strongsort-reid <command>: error: ...`` message on stderr and exit status 2; Ctrl-C with exit
+status 130 (:mod:`strongsort_reid.utils.cli_errors`). Tracking (a video, or MOTChallenge
+sequences with ``track-mot`` / ``eval-mot``) is ``strongsort-track``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 from typing import List, Optional
 
 from strongsort_reid.commands import export, train, weights
+from strongsort_reid.engine.engine import NonFiniteLossError
+from strongsort_reid.utils.cli_errors import EXPECTED_ERRORS, run_command
 
 # command -> (module with main(argv), one-line description, arguments appended to argv)
 COMMANDS = {
@@ -59,7 +64,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     module, _, extra = COMMANDS[name]
     if extra and not any(a in ("-h", "--help") for a in rest):
         rest = [*rest, *extra]
-    return int(module.main(rest) or 0)
+    prog = f"strongsort-reid {name}"
+    return run_command(
+        prog, lambda: module.main(rest, prog=prog), (*EXPECTED_ERRORS, NonFiniteLossError)
+    )
 
 
 if __name__ == "__main__":

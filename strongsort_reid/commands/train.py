@@ -9,10 +9,12 @@ Examples (``strongsort-reid train`` is the same program as ``python scripts/trai
     torchrun --nproc_per_node=4 scripts/train_reid.py --config configs/<recipe>.yaml
 
 Overrides are ``section.key=value`` (the value is read as YAML); an unknown key is an error
-listing the valid keys. A diverged (NaN) loss, a missing dataset or a bad setting ends the run
-with a one-line error and exit status 1; checkpoints already written are kept. The final
-checkpoint ``<save_dir>/model/model.pth.tar-N`` loads by path
-into the tracker: ``StrongSORT(reid_weights=<path>, reid_model=<model.name>)``.
+listing the valid keys. A diverged (NaN) loss, a missing dataset, unreadable or corrupt weights
+or a bad setting ends the run with a one-line error and exit status 2; checkpoints already
+written are kept. The final checkpoint ``<save_dir>/model/model.pth.tar-N`` is written before
+the final evaluation (so a failing evaluation never loses the trained weights; without test
+images, e.g. ``data.dataset_kwargs.folder.test_ratio=0``, the evaluation is skipped) and loads
+by path into the tracker: ``StrongSORT(reid_weights=<path>, reid_model=<model.name>)``.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from pathlib import Path
 
 import torch.distributed as dist
 
-from strongsort_reid.engine.config import ConfigError, load_config
+from strongsort_reid.engine.config import ConfigError, RecipeConfig, load_config
 from strongsort_reid.engine.distributed import init_distributed, is_main_process
 from strongsort_reid.engine.engine import NonFiniteLossError
 from strongsort_reid.engine.recipe import run_recipe
+from strongsort_reid.utils.cli_errors import EXPECTED_ERRORS, run_command
 
 
 def build_parser(prog: str = "strongsort-reid train") -> argparse.ArgumentParser:
@@ -60,27 +63,34 @@ def _setup_logging(save_dir: Path, quiet: bool) -> None:
 
 
 def main(argv=None, prog: str = "strongsort-reid train") -> int:
-    """Run the program; returns the exit status (2 bad configuration, 1 failed run)."""
+    """Run the program; returns the exit status (0 done, 2 bad configuration or failed run,
+    130 interrupted)."""
     parser = build_parser(prog)
     args = parser.parse_intermixed_args(argv)  # overrides may follow --quiet
     try:
         config = load_config(args.config, args.overrides)
-    except (ConfigError, FileNotFoundError) as exc:
+    except (ConfigError, OSError) as exc:
         parser.error(str(exc))
+    # User-facing conditions (diverged loss, missing dataset or weights, bad setting): their
+    # messages say what to do, a traceback would bury them.
+    return run_command(
+        parser.prog, lambda: _run(config, args.quiet), (*EXPECTED_ERRORS, NonFiniteLossError)
+    )
+
+
+def _run(config: RecipeConfig, quiet: bool) -> int:
+    """Train and/or evaluate ``config`` (in a process group under torchrun)."""
+    save_dir = Path(config.save_dir)
+    if save_dir.exists() and not save_dir.is_dir():
+        raise NotADirectoryError(f"save_dir {save_dir} is a file, not a folder")
     distributed = init_distributed()
     try:
-        _setup_logging(Path(config.save_dir), args.quiet)
+        _setup_logging(save_dir, quiet)
         if distributed:
             logging.getLogger(__name__).info(
                 "Training on %d processes (%s backend)", dist.get_world_size(), dist.get_backend()
             )
-        try:
-            result = run_recipe(config)
-        except (NonFiniteLossError, FileNotFoundError, ValueError) as exc:
-            # User-facing conditions (diverged loss, missing dataset or weights, bad
-            # setting): their messages say what to do, a traceback would bury them.
-            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-            return 1
+        result = run_recipe(config)
         if is_main_process() and result.checkpoint is not None:
             print(f"Checkpoint: {result.checkpoint}")
             print(

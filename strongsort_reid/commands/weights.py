@@ -19,6 +19,7 @@ from strongsort_reid.models.weights import (
     weight_folders,
 )
 from strongsort_reid.utils.atomic import atomic_write_text
+from strongsort_reid.utils.cli_errors import run_command
 from strongsort_reid.weights import BUNDLED
 
 README_HEADER = """# Weights
@@ -91,9 +92,26 @@ def resolution_lines(local_only: bool = False) -> List[str]:
     return lines
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def verification_note() -> str:
+    """Which names are checked against a published sha256, and how the others are checked."""
+    verified = [name for name in available_weights() if get_weights_entry(name).verified]
+    return (
+        f"Checked against a published sha256: {', '.join(verified) or 'none'}. The others "
+        "have no published checksum: a download of one must be complete (Content-Length) and "
+        "load as a checkpoint with finite weights before it is cached."
+    )
+
+
+def _write_readme(path: Path) -> int:
+    atomic_write_text(path, readme_text())
+    return 0
+
+
+def main(argv: Optional[List[str]] = None, prog: str = "strongsort-reid weights") -> int:
+    """List the registry (or write its README); returns the exit status (2: README not
+    writable)."""
     parser = argparse.ArgumentParser(
-        prog="strongsort-reid weights",
+        prog=prog,
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n")[1],
     )
@@ -108,10 +126,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.write_readme is not None:
-        atomic_write_text(args.write_readme, readme_text())
-        return 0
+        return run_command(parser.prog, lambda: _write_readme(args.write_readme))
     print("\n".join(resolution_lines(args.local)))
     if not args.local:
         folders = ", ".join(map(str, weight_folders()))
         print(f"\nLooked up in: {folders} (then downloaded to the first)")
+        print(verification_note())
     return 0

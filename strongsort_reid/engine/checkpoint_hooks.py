@@ -8,6 +8,8 @@ registered network (the file format is :mod:`.checkpointing`'s).
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple, Union
@@ -15,10 +17,13 @@ from typing import Any, Callable, Dict, Optional, Tuple, Union
 import torch
 
 from strongsort_reid.engine.checkpointing import build_checkpoint, save_training_checkpoint
+from strongsort_reid.engine.progress import ENGINE_LOGGER
 
 __all__ = ["CheckpointHooksMixin"]
 
 PathLike = Union[str, os.PathLike]
+
+logger = logging.getLogger(ENGINE_LOGGER)
 
 
 class CheckpointHooksMixin:
@@ -50,9 +55,30 @@ class CheckpointHooksMixin:
         finished = epoch + 1
         save_dir = test_kwargs["save_dir"]
         if eval_freq > 0 and finished >= start_eval and finished % eval_freq == 0:
-            self.save_model(epoch, self.test(**test_kwargs), save_dir)
+            self._save_then_evaluate(epoch, test_kwargs)
         elif save_freq > 0 and finished % save_freq == 0:
             self.save_model(epoch, None, save_dir)
+
+    def _save_then_evaluate(self, epoch: int, test_kwargs: Dict[str, Any]) -> None:
+        """Save the weights after epoch ``epoch``, then evaluate; when the evaluation scored a
+        target the checkpoint is written again with its rank-1.
+
+        Saving first means that an evaluation that fails (or is interrupted) loses no
+        training: the error is logged with the checkpoint's path and raised again.
+        """
+        save_dir = test_kwargs["save_dir"]
+        path = self.save_model(epoch, None, save_dir)
+        try:
+            rank1 = self.test(**test_kwargs)
+        except BaseException:
+            if path is not None:
+                logger.error(
+                    "Evaluation after epoch %d failed; the weights of that epoch are saved "
+                    "in %s", epoch + 1, path,
+                )
+            raise
+        if not math.isnan(rank1):
+            self.save_model(epoch, rank1, save_dir)
 
     def save_model(self, epoch: int, rank1: Optional[float], save_dir: PathLike) -> Optional[Path]:
         """Write ``<save_dir>/<name>/model.pth.tar-<epoch + 1>`` for every registered model.

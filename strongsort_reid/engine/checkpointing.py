@@ -30,6 +30,7 @@ from strongsort_reid.utils.checkpoint import extract_state_dict, load_checkpoint
 
 __all__ = [
     "CHECKPOINT_PREFIX",
+    "CheckpointMismatchError",
     "build_checkpoint",
     "checkpoint_path",
     "resume_from_checkpoint",
@@ -40,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 PathLike = Union[str, os.PathLike]
 CHECKPOINT_PREFIX = "model.pth.tar-"
+
+
+class CheckpointMismatchError(ValueError, RuntimeError):
+    """A training checkpoint does not fit the model (a ``ValueError`` for the command line, a
+    ``RuntimeError`` as ``load_state_dict`` raises)."""
 
 
 def unwrap_model(model: nn.Module) -> nn.Module:
@@ -120,6 +126,8 @@ def resume_from_checkpoint(
     Raises:
         FileNotFoundError: ``path`` does not exist.
         ValueError: the file is not a training checkpoint, or lacks a requested state.
+        CheckpointMismatchError: the weights do not fit ``model`` (a ``ValueError`` and a
+            ``RuntimeError``).
     """
     checkpoint = load_checkpoint(path)
     if "epoch" not in checkpoint or "state_dict" not in checkpoint:
@@ -128,7 +136,15 @@ def resume_from_checkpoint(
             f"(found {sorted(checkpoint)}); to initialise from plain weights use "
             "strongsort_reid.utils.load_pretrained_weights"
         )
-    unwrap_model(model).load_state_dict(extract_state_dict(checkpoint, str(path)))
+    try:
+        unwrap_model(model).load_state_dict(extract_state_dict(checkpoint, str(path)))
+    except RuntimeError as exc:  # missing, unexpected or mis-shaped tensors
+        details = [line.strip().rstrip(".") for line in str(exc).strip().splitlines()]
+        raise CheckpointMismatchError(
+            f"{path} does not fit the model being trained ({type(unwrap_model(model)).__name__}"
+            f"): {'; '.join(details[1:4]) or details[0]}. Resume with the same model.name "
+            "(and bnneck/last_stride) that wrote the checkpoint"
+        ) from None
     for name, target in (("optimizer", optimizer), ("scheduler", scheduler)):
         if target is None:
             continue

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-import yaml
-
 from strongsort_reid.engine.config_parsing import (
     ConfigError,
     apply_dotted_overrides,
     build_dataclass,
+    parse_yaml,
 )
 
 __all__ = [
@@ -289,15 +288,17 @@ def load_config(path: Optional[PathLike], overrides: Sequence[str] = ()) -> Reci
     """Read a recipe YAML file (or only defaults when ``path`` is None) and apply overrides.
 
     Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ConfigError: invalid YAML structure, unknown key or mistyped value.
+        FileNotFoundError: ``path`` does not exist (``IsADirectoryError``: it is a folder).
+        ConfigError: invalid YAML (syntax or structure), unknown key or mistyped value.
     """
     values: Dict[str, Any] = {}
     if path is not None:
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"config file {path} is a directory, not a YAML recipe")
         if not path.is_file():
             raise FileNotFoundError(f"config file not found: {path}")
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = parse_yaml(path.read_text(encoding="utf-8"), f"config file {path}")
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(
                 f"{path} must hold a mapping of sections, got {type(loaded).__name__}"

@@ -97,6 +97,18 @@ def build_dataclass(cls: type, values: Mapping[str, Any], prefix: str = "") -> A
     return cls(**kwargs)
 
 
+def parse_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load(text)``; a syntax error is a :class:`ConfigError` naming ``source``
+    (a file or an override) and the line and column of the problem."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError(f"{source} is not valid YAML{where}: {problem}") from None
+
+
 def apply_dotted_overrides(
     root: type, values: Dict[str, Any], overrides: Sequence[str]
 ) -> Dict[str, Any]:
@@ -123,10 +135,11 @@ def apply_dotted_overrides(
             if part not in hints:
                 raise ConfigError(_valid_keys_message(cls, prefix, part))
             if depth == len(parts) - 1:
-                target[part] = yaml.safe_load(raw)
+                target[part] = parse_yaml(raw, f"override {override!r}")
             elif typing.get_origin(hints[part]) in (dict, Dict):
                 # A mapping field (data.dataset_kwargs): the rest of the path names its keys.
-                _set_nested(target, parts[: depth + 1], parts[depth + 1 :], yaml.safe_load(raw))
+                value = parse_yaml(raw, f"override {override!r}")
+                _set_nested(target, parts[: depth + 1], parts[depth + 1 :], value)
                 break
             else:
                 cls = hints[part]

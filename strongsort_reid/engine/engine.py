@@ -155,9 +155,14 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
         Returns:
             ``{target: EvalResult}`` of the last evaluation.
 
+        Every checkpoint that is followed by an evaluation is written before it, so a
+        failing (or interrupted) evaluation never loses the weights; a target without query
+        or gallery images (``test_ratio=0``) is skipped with a warning.
+
         Raises:
             NonFiniteLossError: the loss became NaN/inf; checkpoints already written are
                 kept and no new one is written.
+            ValueError: ``test_only`` and no target has query and gallery images.
         """
         _check_run_arguments(visrank, test_only, start_epoch, max_epoch, print_freq)
         test_kwargs = dict(
@@ -166,8 +171,7 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
             ranks=ranks, rerank=rerank,
         )  # fmt: skip
         if test_only:
-            self.test(**test_kwargs)
-            return dict(self.last_results)
+            return self._evaluate_only(test_kwargs)
 
         self.max_epoch = max_epoch
         start_time = time.time()
@@ -180,9 +184,20 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
                     self._checkpoint_hook(epoch, (start_eval, eval_freq, save_freq), test_kwargs)
             if max_epoch > 0:
                 logger.info("=> Final test")
-                self.save_model(max_epoch - 1, self.test(**test_kwargs), save_dir)
+                self._save_then_evaluate(max_epoch - 1, test_kwargs)
         elapsed = datetime.timedelta(seconds=round(time.time() - start_time))
         logger.info("Elapsed %s", elapsed)
+        return dict(self.last_results)
+
+    def _evaluate_only(self, test_kwargs: Dict[str, Any]) -> Dict[str, EvalResult]:
+        """:meth:`test`; ``ValueError`` when no target had query and gallery images."""
+        self.test(**test_kwargs)
+        if self.is_main and not self.last_results:
+            raise ValueError(
+                "nothing to evaluate: no test set has both query and gallery images "
+                f"({', '.join(self.test_loader) or 'no targets'}; a folder or mot dataset "
+                "with test_ratio=0 holds out no identities)"
+            )
         return dict(self.last_results)
 
     def train(
@@ -250,7 +265,8 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
             kept = self.last_checkpoint or "none was written yet"
             raise NonFiniteLossError(
                 f"{exc} at epoch {epoch + 1}, iteration {batch_idx + 1}: training stopped "
-                f"(try a lower learning rate). Last good checkpoint: {kept}"
+                "(try a lower learning rate; also check the initial weights "
+                f"(model.load_weights) and the images). Last good checkpoint: {kept}"
             ) from None
         return summary
 

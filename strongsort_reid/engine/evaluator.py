@@ -67,14 +67,25 @@ class EvaluationMixin:
         Runs on the main process only (the others wait) and leaves the random generators
         untouched, so evaluation never changes the training trajectory.
 
+        A target without query or gallery images is skipped with a warning.
+
         Returns:
-            Rank-1 accuracy in ``[0, 1]`` of the last target (torchreid's convention).
+            Rank-1 accuracy in ``[0, 1]`` of the last target scored (torchreid's
+            convention); NaN when no target was scored.
         """
         rank1 = float("nan")
         if self.is_main:
             with preserved_rng_state():
                 self.set_model_mode("eval")
                 for name, loaders in self.test_loader.items():
+                    empty = [split for split in ("query", "gallery") if _is_empty(loaders[split])]
+                    if empty:
+                        logger.warning(
+                            "%s: evaluation skipped, no %s images (test_ratio=0 holds out no "
+                            "identities: everything is used for training)", name,
+                            " and no ".join(empty),
+                        )
+                        continue
                     result = self._evaluate(
                         name, loaders, dist_metric, normalize_feature, visrank, visrank_topk,
                         save_dir, use_metric_cuhk03, rerank,
@@ -133,3 +144,11 @@ class EvaluationMixin:
                 topk=visrank_topk,
             )
         return result
+
+
+def _is_empty(loader: Any) -> bool:
+    """Whether a test loader yields nothing (its length is unknown: assume it does not)."""
+    try:
+        return len(loader) == 0
+    except TypeError:
+        return False

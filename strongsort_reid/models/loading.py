@@ -63,8 +63,11 @@ def load_reid_model(arch: str, weights: Optional[PathLike] = None) -> LoadedMode
 
     Raises:
         KeyError: unknown architecture.
-        ValueError: the weight name belongs to another architecture, or the checkpoint does
-            not fit the architecture (any backbone tensor missing or of another shape).
+        ValueError: the weight name belongs to another architecture, the file is not a
+            checkpoint (a text/HTML file, truncated), a weight tensor holds NaN or inf (such a
+            network embeds every crop as NaN or zero), or the checkpoint does not fit the
+            architecture (any backbone tensor missing or of another shape). The message
+            names the file (and the first bad tensor).
         FileNotFoundError: the weight file does not exist.
     """
     if weights is None or str(weights) == "":

@@ -3,13 +3,19 @@
 * :func:`register_weights` / :func:`get_weights_entry` / :func:`available_weights`: the
   catalogue (each architecture file registers its checkpoints, timm-style, next to the model);
 * :func:`resolve_weights`: a weight name or path -> a file on disk (explicit path -> user cache
-  -> the models bundled with the package -> checksum-verified download, see
-  :mod:`strongsort_reid.utils.download`); :func:`find_local` is the same without the download;
+  -> the models bundled with the package -> download, see :mod:`strongsort_reid.utils.download`);
+  :func:`find_local` is the same without the download (and without checks);
+* how a file is checked: an entry with a published ``sha256`` (:attr:`WeightsEntry.verified`)
+  is checksum-verified when downloaded and whenever its copy in the cache is used (a copy that
+  fails is skipped and downloaded again). For the others no checksum is known (none is
+  invented here): a download must be complete (``Content-Length``) and load as a checkpoint
+  with finite weights before it is put in the cache;
 * :func:`infer_arch`: the one rule that tells the architecture of a weight name or file.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -20,9 +26,13 @@ from strongsort_reid.models.registry import IMAGENET_MEAN, IMAGENET_STD, availab
 
 # Used through the module (downloads.download_file, ...) so that patching it there applies here.
 from strongsort_reid.utils import download as downloads
+from strongsort_reid.utils.checkpoint import extract_state_dict, load_checkpoint
 from strongsort_reid.weights import BUNDLED_DIR
 
+logger = logging.getLogger(__name__)
+
 PathLike = Union[str, os.PathLike]
+
 
 @dataclass(frozen=True)
 class WeightsEntry:
@@ -49,6 +59,12 @@ class WeightsEntry:
     mean: Tuple[float, float, float] = IMAGENET_MEAN
     std: Tuple[float, float, float] = IMAGENET_STD
     dataset: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Whether the file is checked against a published sha256 (else only for completeness
+        and that it loads as a checkpoint with finite weights)."""
+        return self.sha256 is not None
 
     @property
     def filename(self) -> str:
@@ -128,7 +144,8 @@ def resolve_weights(
     Lookup order: an existing file at ``name_or_path``; for a registry name (see
     ``strongsort_reid.models.available_weights()``) the file ``<name>.pth`` in ``search_dirs``
     (default: the user cache, then the models bundled with the package, see
-    :func:`find_local`); then a download into the first folder, checksum verified.
+    :func:`find_local`; a copy in the first folder must pass the entry's sha256 when one is
+    published); then a download into the first folder (verified as the module docstring says).
 
     Args:
         name_or_path: A file path, or a registry name such as ``"osnet_x0_25_msmt17"``.
@@ -144,7 +161,8 @@ def resolve_weights(
     Raises:
         FileNotFoundError: a path that does not exist, or a name that is neither a file nor
             in the registry.
-        WeightsUnavailableError: a registry file that is not on disk and cannot be downloaded.
+        WeightsUnavailableError: a registry file that is not on disk (or fails its sha256
+            there) and cannot be downloaded, or whose download is incomplete or unusable.
     """
     candidate = Path(name_or_path).expanduser()
     if candidate.is_file():
@@ -159,15 +177,46 @@ def resolve_weights(
         )
     entry = get_weights_entry(name)
     dirs = [Path(d) for d in search_dirs] if search_dirs is not None else weight_folders()
-    found = find_local(name, dirs)
+    found, corrupt = _find_intact(entry, dirs)
     if found is not None:
         return found
     if not download:
+        problem = (
+            f"{corrupt} fails the sha256 check (corrupt or cut short)"
+            if corrupt is not None
+            else f"{entry.filename} is not in {', '.join(map(str, dirs))}"
+        )
         raise downloads.WeightsUnavailableError(
-            f"{entry.filename} is not in {', '.join(map(str, dirs))} and downloading is disabled; "
-            f"get it from {entry.urls[0]} and put it in {dirs[0]}"
+            f"{problem} and downloading is disabled; get it from {entry.urls[0]} and put it "
+            f"in {dirs[0]}"
         )
     return _download(entry, dirs[0], timeout)
+
+
+def _find_intact(
+    entry: WeightsEntry, dirs: Sequence[Path]
+) -> Tuple[Optional[Path], Optional[Path]]:
+    """The first ``<dir>/<entry.filename>``, skipping a copy in the download folder
+    (``dirs[0]``) that fails the entry's sha256; also returns that skipped copy (or ``None``).
+
+    Only the download folder is checked: downloads (and downloads cut short by older versions)
+    land there, while other folders hold files placed on purpose (the bundled copy is the
+    zoo file without its classifier, so it has another digest).
+    """
+    corrupt = None
+    for folder in dirs:
+        path = folder / entry.filename
+        if not path.is_file():
+            continue
+        if (
+            folder != dirs[0]
+            or entry.sha256 is None
+            or downloads.sha256_of(path) == entry.sha256.lower()
+        ):
+            return path, corrupt
+        logger.warning("%s fails its sha256 check (corrupt or cut short): not used", path)
+        corrupt = path
+    return None, corrupt
 
 
 def _download(entry: WeightsEntry, folder: Path, timeout: Optional[float]) -> Path:
@@ -182,11 +231,25 @@ def _download(entry: WeightsEntry, folder: Path, timeout: Optional[float]) -> Pa
             continue
         try:
             return downloads.download_file(
-                url, folder / entry.filename, sha256=entry.sha256, timeout=remaining
+                url,
+                folder / entry.filename,
+                sha256=entry.sha256,
+                timeout=remaining,
+                validate=None if entry.verified else _check_checkpoint_file,
             )
         except downloads.WeightsUnavailableError as exc:
             errors.append(str(exc))
     raise downloads.WeightsUnavailableError("\n".join(errors))
+
+
+def _check_checkpoint_file(path: Path) -> None:
+    """Raise ``ValueError`` unless ``path`` loads safely as a checkpoint with finite tensors
+    (the check of downloads that have no published sha256)."""
+    extract_state_dict(load_checkpoint(path), str(path))
+    logger.warning(
+        "%s has no published sha256: checked only that the download is complete and loads as "
+        "a checkpoint with finite weights", path.name,
+    )
 
 
 def infer_arch(name_or_path: PathLike) -> str:

