@@ -1,13 +1,27 @@
 """Train or fine-tune a ReID model from a YAML recipe.
 
-Same program as ``strongsort-reid train``; recipes, overrides and examples are documented in
-:mod:`strongsort_reid.commands.train`. Multi-GPU: ``torchrun --nproc_per_node=N
-scripts/train_reid.py --config ...``.
+Same program as ``strongsort-reid train``, except that without ``--config`` it runs
+``configs/finetune_small.yaml``: the small-data fine-tuning recipe that starts from the
+tracker's osnet_x0_25_msmt17 (``python scripts/train_reid.py data.root=DIR`` fine-tunes on the
+CUHK01 copy in DIR; ``data.sources=[...]`` picks another data set). Recipes, overrides and
+examples are documented in :mod:`strongsort_reid.commands.train`. Multi-GPU:
+``torchrun --nproc_per_node=N scripts/train_reid.py --config ...``.
 """
 
 import sys
+from pathlib import Path
 
 from strongsort_reid.commands.train import main
 
+DEFAULT_RECIPE = Path(__file__).resolve().parents[1] / "configs" / "finetune_small.yaml"
+
+
+def with_default_recipe(argv):
+    """``argv`` with ``--config DEFAULT_RECIPE`` first unless it names a recipe itself."""
+    if any(arg == "--config" or arg.startswith("--config=") for arg in argv):
+        return list(argv)
+    return ["--config", str(DEFAULT_RECIPE), *argv]
+
+
 if __name__ == "__main__":
-    sys.exit(main(prog="train_reid.py"))
+    sys.exit(main(with_default_recipe(sys.argv[1:]), prog="train_reid.py"))
