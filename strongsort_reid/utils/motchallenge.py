@@ -10,6 +10,11 @@ Text files hold one comma-separated row per box, frames counted from 1, boxes as
 
 Inside the project boxes are ``x1, y1, x2, y2`` (see DESIGN.md); conversion happens here.
 
+The readers are strict (a skipped or truncated row is a wrong score later): a header line, a
+row with another column count, a non-number, NaN or inf, a frame that is not a whole number in
+``1 .. MAX_FRAME`` (or ``seqLength``), and in ground truth and results a fractional id or a
+second box of one id in one frame raise a ``ValueError`` naming ``file:line``.
+
 This is the project's one reader and writer of these files: the tracker's MOTChallenge tools
 (:mod:`trackers.motchallenge`), the demo's ``--det-file`` and the ReID data set cut from
 ground truth (:mod:`strongsort_reid.data.datasets.mot`) all use it. It needs only numpy, so it
@@ -19,16 +24,21 @@ lives with the leaf helpers that both packages may import.
 from __future__ import annotations
 
 import configparser
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, NoReturn, Optional, Tuple, Union
 
 import numpy as np
 
 from .atomic import atomic_write_text
 
 PathLike = Union[str, os.PathLike]
+
+# Largest frame number (and ``seqLength``) accepted: about 9 hours at 30 FPS. Tools that walk
+# every frame up to the last detection must not loop for ever on one absurd row.
+MAX_FRAME = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -59,18 +69,26 @@ def read_seqinfo(seq_dir: PathLike) -> SeqInfo:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: A required key is missing or not a number.
+        ValueError: The file is not an INI file, a required key is missing or not a number,
+            ``seqLength`` is outside ``1 .. MAX_FRAME``, or ``frameRate``, ``imWidth`` or
+            ``imHeight`` is not positive.
     """
     path = Path(seq_dir) / "seqinfo.ini"
     if not path.is_file():
         raise FileNotFoundError(f"seqinfo.ini not found: {path}")
     parser = configparser.ConfigParser()
-    parser.read(path, encoding="utf-8")
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.MissingSectionHeaderError:
+        raise ValueError(f"{path}: no section header; expected a [Sequence] section") from None
+    except (configparser.Error, UnicodeDecodeError) as error:
+        reason = str(error).splitlines()[0]
+        raise ValueError(f"{path}: not a valid INI file ({reason})") from None
     if "Sequence" not in parser:
         raise ValueError(f"{path} has no [Sequence] section")
     section = parser["Sequence"]
     try:
-        return SeqInfo(
+        info = SeqInfo(
             name=section.get("name", Path(seq_dir).name),
             im_dir=section.get("imDir", "img1"),
             frame_rate=float(section["frameRate"]),
@@ -81,25 +99,105 @@ def read_seqinfo(seq_dir: PathLike) -> SeqInfo:
         )
     except (KeyError, ValueError) as error:
         raise ValueError(f"{path}: missing or invalid key ({error})") from None
+    if not 1 <= info.seq_length <= MAX_FRAME:
+        raise ValueError(f"{path}: seqLength must be in 1..{MAX_FRAME}, got {info.seq_length}")
+    positive = {"frameRate": info.frame_rate, "imWidth": info.im_width, "imHeight": info.im_height}
+    for key, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{path}: {key} must be a positive number, got {value}")
+    return info
 
 
-def _load_rows(path: Path, min_columns: int, what: str) -> np.ndarray:
-    """``(R, C)`` float64 rows of a comma-separated MOT file; ``(0, min_columns)`` if empty."""
+def _load_rows(
+    path: Path, min_columns: int, what: str, max_frame: int = MAX_FRAME, ids: bool = True
+) -> np.ndarray:
+    """``(R, C)`` float64 rows of a comma-separated MOT file (``(0, min_columns)`` if empty);
+    blank lines and ``#`` comments are skipped.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: A row that is not ``>= min_columns`` numbers like the others, NaN/inf, a frame
+            outside ``1 .. max_frame``, with ``ids`` a fractional or repeated id in a frame.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{what} file not found: {path}")
-    if path.stat().st_size == 0 or not path.read_text(encoding="utf-8").strip():
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} file {path} is not a UTF-8 text file") from None
+    lines = text.splitlines()
+    if not text.strip():
         return np.empty((0, min_columns))
     try:
-        rows = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64)
+        rows = np.loadtxt(lines, delimiter=",", comments="#", ndmin=2, dtype=np.float64)
     except ValueError as error:
-        raise ValueError(
-            f"{what} file {path} is not a numeric comma-separated table: {error}"
-        ) from None
-    if rows.shape[1] < min_columns:
-        raise ValueError(
-            f"{what} file {path} needs at least {min_columns} columns, has {rows.shape[1]}"
-        )
+        _raise_parse_error(path, lines, what, error)
+    if rows.size == 0:
+        return np.empty((0, min_columns))
+    count = rows.shape[1]
+    short = np.full(rows.shape[0], count < min_columns)
+    _reject(path, lines, short, f"{what} rows need at least {min_columns} columns, got {count}")
+    _reject(path, lines, ~np.isfinite(rows).all(axis=1), "values must not be NaN or inf")
+    _check_frames(path, lines, rows, max_frame)
+    if ids:
+        _check_ids(path, lines, rows)
     return rows
+
+
+def _data_lines(lines: List[str]) -> List[int]:
+    """1-based numbers of the lines that hold a row (as ``np.loadtxt`` counts them)."""
+    return [n for n, line in enumerate(lines, 1) if line.split("#", 1)[0].strip()]
+
+
+def _raise_parse_error(path: Path, lines: List[str], what: str, error: ValueError) -> NoReturn:
+    """Name the first line ``np.loadtxt`` could not read (a header, a short row, a word)."""
+    columns = None
+    for number in _data_lines(lines):
+        fields = lines[number - 1].split("#", 1)[0].split(",")
+        for field in fields:
+            try:
+                float(field)
+            except ValueError:
+                raise ValueError(
+                    f"{path}:{number}: {what} row holds {field.strip()!r}: a numeric "
+                    "comma-separated table is expected"
+                ) from None
+        if columns is not None and len(fields) != columns:
+            raise ValueError(
+                f"{path}:{number}: {what} row has {len(fields)} columns, the rows above {columns}"
+            )
+        columns = len(fields)
+    raise ValueError(f"{what} file {path} is not a numeric comma-separated table: {error}")
+
+
+def _reject(path: Path, lines: List[str], bad: np.ndarray, problem: str) -> None:
+    """Raise ``ValueError("<path>:<line>: <problem>")`` for the first ``(R,)`` ``bad`` row."""
+    if bad.any():
+        more = int(bad.sum()) - 1
+        line = _data_lines(lines)[int(np.argmax(bad))]
+        raise ValueError(f"{path}:{line}: {problem}" + (f" ({more} more rows)" if more else ""))
+
+
+def _check_frames(path: Path, lines: List[str], rows: np.ndarray, max_frame: int) -> None:
+    """Frame numbers (column 0) must be whole numbers in ``1 .. max_frame``."""
+    frames = rows[:, 0]
+    bad = (frames != np.floor(frames)) | (frames < 1) | (frames > max_frame)
+    value = frames[np.argmax(bad)]
+    _reject(path, lines, bad, f"frame must be a whole number in 1..{max_frame}, got {value:g}")
+
+
+def _check_ids(path: Path, lines: List[str], rows: np.ndarray) -> None:
+    """Identities (column 1) must be whole numbers, at most one row per ``(frame, id)``."""
+    ids = rows[:, 1]
+    bad = ids != np.floor(ids)
+    _reject(path, lines, bad, f"id must be a whole number, got {ids[np.argmax(bad)]:g}")
+    order = np.lexsort((np.arange(rows.shape[0]), ids, rows[:, 0]))  # stable: earlier first
+    same = np.flatnonzero((np.diff(rows[order, 0]) == 0) & (np.diff(ids[order]) == 0))
+    if same.size:
+        first, second = order[same[0]], order[same[0] + 1]
+        line = _data_lines(lines)[first]
+        problem = f"second box of id {ids[first]:g} in frame {rows[first, 0]:g} (see line {line})"
+        _reject(path, lines, np.arange(rows.shape[0]) == second, problem)
 
 
 class MOTDetections:
@@ -109,6 +207,8 @@ class MOTDetections:
         det_path: ``det.txt`` file.
         features_path: Optional ``.npy`` file with one embedding row per ``det.txt`` row
             (same order).
+        max_frame: Largest valid frame number (a sequence's ``seqLength``; default
+            :data:`MAX_FRAME`).
 
     Attributes:
         boxes: ``(R, 6)`` float64 ``[x1, y1, x2, y2, conf, cls]`` sorted by frame (``cls`` 0:
@@ -117,14 +217,16 @@ class MOTDetections:
         features: ``(R, D)`` float32 embeddings in the same order, or ``None``.
     """
 
-    def __init__(self, det_path: PathLike, features_path: Optional[PathLike] = None):
-        rows = _load_rows(Path(det_path), 7, "detection")
+    def __init__(
+        self,
+        det_path: PathLike,
+        features_path: Optional[PathLike] = None,
+        max_frame: int = MAX_FRAME,
+    ):
+        rows = _load_rows(Path(det_path), 7, "detection", max_frame, ids=False)
         features = None
         if features_path is not None:
-            features_path = Path(features_path)
-            if not features_path.is_file():
-                raise FileNotFoundError(f"features file not found: {features_path}")
-            features = np.load(features_path).astype(np.float32, copy=False)
+            features = _load_features(Path(features_path))
             if features.ndim != 2 or features.shape[0] != rows.shape[0]:
                 raise ValueError(
                     f"features {features_path} must have shape ({rows.shape[0]}, D) to match "
@@ -152,6 +254,28 @@ class MOTDetections:
         return self.boxes[start:stop], features
 
 
+def _load_features(path: Path) -> np.ndarray:
+    """``(R, D)`` float32 embeddings of a ``.npy`` file; rows beyond float32's range are scaled
+    down by their largest value (a float64 ``1e300`` row would otherwise become inf)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"features file not found: {path}")
+    try:
+        features = np.load(path)
+    except (ValueError, OSError, EOFError) as error:
+        raise ValueError(f"features file {path} is not a .npy array: {error}") from None
+    if features.dtype.kind not in "fiu":
+        raise ValueError(f"features file {path} must hold numbers, got dtype {features.dtype}")
+    if features.dtype.kind == "f" and features.dtype.itemsize > 4 and features.ndim == 2:
+        with np.errstate(invalid="ignore"):
+            peak = np.abs(features).max(axis=1, initial=0.0)
+        huge = np.isfinite(peak) & (peak > np.finfo(np.float32).max)
+        if huge.any():
+            features = features.copy()
+            features[huge] /= peak[huge, None]
+    with np.errstate(over="ignore"):  # rows with NaN or inf may hold more huge values: inf
+        return features.astype(np.float32, copy=False)
+
+
 def read_gt(path: PathLike) -> np.ndarray:
     """``(R, 9)`` float64 rows ``frame, id, x, y, w, h, considered, class, visibility`` of a
     ``gt.txt``.
@@ -163,7 +287,7 @@ def read_gt(path: PathLike) -> np.ndarray:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: Fewer than 6 columns, or non-numeric values.
+        ValueError: An invalid row (see the module docstring), named by ``file:line``.
     """
     rows = _load_rows(Path(path), 6, "ground-truth")
     full = np.ones((rows.shape[0], 9))
@@ -174,7 +298,12 @@ def read_gt(path: PathLike) -> np.ndarray:
 
 def read_results(path: PathLike) -> np.ndarray:
     """``(R, 10)`` float64 rows ``frame, id, x, y, w, h, conf, -1, -1, -1`` of a results file
-    (missing trailing columns are filled with -1)."""
+    (missing trailing columns are filled with -1).
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: An invalid row (see the module docstring), named by ``file:line``.
+    """
     rows = _load_rows(Path(path), 6, "results")
     out = np.full((rows.shape[0], 10), -1.0)
     out[:, : min(10, rows.shape[1])] = rows[:, :10]

@@ -11,13 +11,16 @@ per sequence because everything expensive is done once per sequence and kept in 
 
 The cache file is named by a hash of everything that determines its content (the sequence
 folder, the detector and ReID settings, the ECC settings and :data:`CACHE_VERSION`); a change of
-any of them makes a new file. Only frames ``1 .. L`` whose images exist are cached.
+any of them makes a new file. Only frames ``1 .. L`` whose images exist are cached. A cache file
+that cannot be read (damaged, or of another layout) is rebuilt with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -32,6 +35,8 @@ from strongsort_reid.utils.motchallenge import image_paths, read_seqinfo
 from ..cmc import ECC
 
 CACHE_VERSION = 1
+# The arrays of a cache file.
+_ARRAYS = ("frames", "det_frames", "dets", "embs", "warps", "warp_ok")
 
 # ``detect(frame_number, image) -> (N, 6) [x1, y1, x2, y2, conf, cls]``.
 Detect = Callable[[int, np.ndarray], np.ndarray]
@@ -120,9 +125,9 @@ def load_or_build(
     seq_dir = Path(seq_dir)
     path = cache_file(seq_dir, settings, cache_root)
     if path.is_file():
-        with np.load(path) as data:
-            arrays = {name: data[name] for name in data.files}
-        return CachedSequence(seq_dir.name, seq_dir, int(arrays.pop("frames")), **arrays)
+        cached = _read(path, seq_dir)
+        if cached is not None:
+            return cached
     cached = _compute(seq_dir, detect, embedder, ecc, progress)
     with atomic_path(path) as temp:
         with open(temp, "wb") as stream:  # np.savez would add ".npz" to a path
@@ -136,6 +141,21 @@ def load_or_build(
                 warp_ok=cached.warp_ok,
             )
     return cached
+
+
+def _read(path: Path, seq_dir: Path) -> Optional[CachedSequence]:
+    """The sequence cached in ``path``, or ``None`` (with a warning) if it cannot be read."""
+    try:
+        data = np.load(path)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with data:
+            arrays = {name: data[name] for name in _ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        warnings.warn(f"cache file {path} is unreadable ({reason}): it is rebuilt", stacklevel=3)
+        return None
+    return CachedSequence(seq_dir.name, seq_dir, int(arrays.pop("frames")), **arrays)
 
 
 def _compute(seq_dir: Path, detect: Detect, embedder: Any, ecc: ECC, progress: bool):

@@ -118,6 +118,11 @@ def evaluate_mot(
         ``{seq: {"HOTA", "DetA", "AssA", "MOTA", "IDF1": percent, "IDSW": count,
         "frames": L}}`` plus ``"COMBINED"`` over all evaluated sequences. Ground-truth
         sequences without results are skipped with a warning (see :func:`find_sequences`).
+
+    Raises:
+        FileNotFoundError: ``gt_root``, ``results_dir`` or a named sequence's files are missing.
+        ValueError: An invalid ``seqinfo.ini``, ``gt.txt`` or results file (named by
+            ``file:line``), or anything else TrackEval refuses (its message on one line).
     """
     try:
         import trackeval
@@ -133,37 +138,11 @@ def evaluate_mot(
     with tempfile.TemporaryDirectory(prefix="mot_eval_") as temp:
         stage = Path(temp)
         lengths = _stage(gt_root, results_dir, names, frames, stage)
-        dataset_config = {
-            "GT_FOLDER": str(stage / "gt"),
-            "TRACKERS_FOLDER": str(stage / "trackers"),
-            "OUTPUT_FOLDER": str(stage / "output"),
-            "TRACKERS_TO_EVAL": ["tracker"],
-            "BENCHMARK": benchmark,
-            "SKIP_SPLIT_FOL": True,
-            "SEQ_INFO": dict(lengths),
-            "PRINT_CONFIG": False,
-        }
-        eval_config = {
-            "USE_PARALLEL": False,
-            "PRINT_RESULTS": False,
-            "PRINT_CONFIG": False,
-            "TIME_PROGRESS": False,
-            "OUTPUT_SUMMARY": False,
-            "OUTPUT_DETAILED": False,
-            "PLOT_CURVES": False,
-            "LOG_ON_ERROR": None,
-            "BREAK_ON_ERROR": True,
-        }
-        # TrackEval prints configs and progress unconditionally; keep the caller's stdout clean.
-        with contextlib.redirect_stdout(io.StringIO()):
-            metrics = [
-                trackeval.metrics.HOTA(),
-                trackeval.metrics.CLEAR(),
-                trackeval.metrics.Identity(),
-            ]
-            evaluator = trackeval.Evaluator(eval_config)
-            dataset = trackeval.datasets.MotChallenge2DBox(dataset_config)
-            raw, _ = evaluator.evaluate([dataset], metrics)
+        try:
+            raw = _run_trackeval(trackeval, stage, lengths, benchmark)
+        except trackeval.utils.TrackEvalException as error:
+            reason = " ".join(str(error).split())
+            raise ValueError(f"TrackEval cannot evaluate {names} of {gt_root}: {reason}") from None
     per_sequence = raw["MotChallenge2DBox"]["tracker"]
     scores = {}
     for name in [*names, "COMBINED_SEQ"]:
@@ -175,6 +154,42 @@ def evaluate_mot(
         }
         scores[key]["frames"] = sum(lengths.values()) if key == COMBINED else lengths[name]
     return scores
+
+
+def _run_trackeval(trackeval, stage: Path, lengths: Dict[str, int], benchmark: str):
+    """TrackEval's raw results on the staged folder (see :func:`_stage`)."""
+    dataset_config = {
+        "GT_FOLDER": str(stage / "gt"),
+        "TRACKERS_FOLDER": str(stage / "trackers"),
+        "OUTPUT_FOLDER": str(stage / "output"),
+        "TRACKERS_TO_EVAL": ["tracker"],
+        "BENCHMARK": benchmark,
+        "SKIP_SPLIT_FOL": True,
+        "SEQ_INFO": dict(lengths),
+        "PRINT_CONFIG": False,
+    }
+    eval_config = {
+        "USE_PARALLEL": False,
+        "PRINT_RESULTS": False,
+        "PRINT_CONFIG": False,
+        "TIME_PROGRESS": False,
+        "OUTPUT_SUMMARY": False,
+        "OUTPUT_DETAILED": False,
+        "PLOT_CURVES": False,
+        "LOG_ON_ERROR": None,
+        "BREAK_ON_ERROR": True,
+    }
+    # TrackEval prints configs and progress unconditionally, and a traceback before it
+    # re-raises an error: keep the caller's stdout and stderr clean.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        metrics = [
+            trackeval.metrics.HOTA(),
+            trackeval.metrics.CLEAR(),
+            trackeval.metrics.Identity(),
+        ]
+        evaluator = trackeval.Evaluator(eval_config)
+        dataset = trackeval.datasets.MotChallenge2DBox(dataset_config)
+        return evaluator.evaluate([dataset], metrics)[0]
 
 
 def _metric_value(value, metric: str) -> float:

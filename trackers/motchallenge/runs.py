@@ -1,8 +1,11 @@
 """Run a tracker over a MOTChallenge sequence from its ``det.txt``.
 
-Embeddings come either from a row-aligned ``.npy`` file (every frame of ``det.txt`` can be
+Embeddings come either from a row-aligned ``.npy`` file (frames ``1 .. seqLength`` are
 tracked) or from the tracker's embedder on the frames whose image exists (the sequence is
-tracked from frame 1 up to the first missing image).
+tracked from frame 1 up to the first missing image). ``seqLength`` bounds the frame numbers of
+``det.txt`` (a row beyond it is a ``ValueError`` naming ``file:line``), and ``seqinfo.ini``
+bounds ``seqLength`` by :data:`~strongsort_reid.utils.motchallenge.MAX_FRAME`, so a run never
+walks further than the sequence.
 """
 
 from __future__ import annotations
@@ -44,13 +47,18 @@ def track_sequence(
 
     Returns:
         ``(R, 10)`` rows ``frame, id, x, y, w, h, conf, -1, -1, -1``.
+
+    Raises:
+        ValueError: An invalid ``seqinfo.ini`` or ``det.txt`` (a frame beyond ``seqLength``
+            included), or features that do not match ``det.txt``.
+        FileNotFoundError: A missing file, or no image for frame 1 without ``features_path``.
     """
     seq_dir = Path(seq_dir)
     info = read_seqinfo(seq_dir)
-    detections = MOTDetections(seq_dir / "det" / "det.txt", features_path)
+    detections = MOTDetections(seq_dir / "det" / "det.txt", features_path, info.seq_length)
     images = image_paths(seq_dir, info)
     if features_path is not None:
-        last_frame = max(info.seq_length, detections.last_frame)
+        last_frame = info.seq_length
     else:
         if tracker.embedder is None:
             raise ValueError("tracker has no embedder and no features_path was given")

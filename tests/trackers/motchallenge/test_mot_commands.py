@@ -57,11 +57,11 @@ def test_track_then_eval(mot_root, tmp_path, capsys):
     assert json_path.is_file()
 
 
-def test_track_mot_rejects_unknown_sequences(mot_root, tmp_path):
-    with pytest.raises(SystemExit, match="unknown sequences"):
-        _main("track-mot")(
-            ["--mot-root", str(mot_root), "--features-dir", str(tmp_path), "--seqs", "MOT99-01"]
-        )
+def test_track_mot_rejects_unknown_sequences(mot_root, tmp_path, capsys):
+    code = _main("track-mot")(
+        ["--mot-root", str(mot_root), "--features-dir", str(tmp_path), "--seqs", "MOT99-01"]
+    )
+    assert code == 2 and "unknown sequences ['MOT99-01']" in capsys.readouterr().err
 
 
 def test_track_mot_ablation_step_and_effective_config_file(mot_root, tmp_path):
