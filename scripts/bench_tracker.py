@@ -9,11 +9,16 @@ Prints one table (median over ``--runs`` runs of the per-run statistic):
   appearance stage does the matching, as with a real ReID model);
 * ECC ms/frame at 1080p on frames of ``street_1080p.mp4`` (decoding excluded);
 * a long synthetic stream (default 100,000 frames) with targets appearing and vanishing:
-  ms/frame, peak live tracks and the bytes held by the tracker, to show memory stays bounded.
+  ms/frame, peak live tracks and the bytes held by the tracker (live tracks and re-entry
+  gallery), to show memory stays bounded.
+
+Every case runs the shipped defaults (CMC off); ``--set KEY=VALUE`` changes parameters, e.g.
+``--set reentry_max_age=0 output_predicted=0 ema_adaptive=false`` for the previous defaults.
 
 Example:
     python scripts/bench_tracker.py                 # full benchmark (a few minutes)
     python scripts/bench_tracker.py --runs 1 --stream-frames 2000 --max-frames 200
+    python scripts/bench_tracker.py --set conf_boost=0.9 --ecc-frames 0 --stream-frames 0
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import yaml
 
 from strongsort_reid.utils.motchallenge import MOTDetections
 from trackers import StrongSORT
@@ -60,7 +66,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="length of the synthetic long stream (0: skip)",
     )
     parser.add_argument("--solver", choices=("lapjv", "scipy"), default="lapjv")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="tracker parameters"
+    )
+    args = parser.parse_args(argv)
+    overrides = {}
+    for pair in args.set:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            parser.error(f"--set expects KEY=VALUE, got {pair!r}")
+        overrides[key] = yaml.safe_load(value)
+    args.params = {**overrides, "assignment_solver": args.solver, "cmc": None}
+    return args
 
 
 def load_sequence(seq_dir: Path, max_frames: int):
@@ -99,8 +116,8 @@ def coherent_embeddings(frames, dim, rng, noise=0.3):
     return out
 
 
-def time_updates(frames, embeddings, solver):
-    tracker = StrongSORT(cmc=None, assignment_solver=solver)
+def time_updates(frames, embeddings, params):
+    tracker = StrongSORT(**params)
     times = np.empty(len(frames))
     live = 0
     for i, (dets, embs) in enumerate(zip(frames, embeddings)):
@@ -137,13 +154,15 @@ def tracker_bytes(tracker: StrongSORT) -> int:
     for group in tracker._trackers.values():
         if group.tracks is not None:
             total += sum(v.nbytes for v in vars(group.tracks).values() if isinstance(v, np.ndarray))
+        if group.gallery is not None:
+            total += group.gallery.nbytes
     return total
 
 
-def long_stream(frames: int, dim: int = 128, max_targets: int = 40, seed: int = 0):
+def long_stream(frames: int, params, dim: int = 128, max_targets: int = 40, seed: int = 0):
     """Targets born and lost at random; returns (ms per frame, peak tracks, peak bytes)."""
     rng = np.random.default_rng(seed)
-    tracker = StrongSORT(cmc=None)
+    tracker = StrongSORT(**params)
     capacity = max_targets
     position = np.zeros((capacity, 2))
     velocity = np.zeros(capacity)
@@ -183,7 +202,7 @@ def main(argv=None) -> int:
             embeddings = make(frames, args.dim, rng)
             medians, p90s, live = [], [], 0.0
             for _ in range(args.runs):
-                times, live = time_updates(frames, embeddings, args.solver)
+                times, live = time_updates(frames, embeddings, args.params)
                 medians.append(np.median(times))
                 p90s.append(np.percentile(times, 90))
             rows.append(
@@ -215,7 +234,7 @@ def main(argv=None) -> int:
     stream_note = ""
     if args.stream_frames > 0:
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        times, peak_tracks, peak_bytes, identities = long_stream(args.stream_frames)
+        times, peak_tracks, peak_bytes, identities = long_stream(args.stream_frames, args.params)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         rows.append(
             (
@@ -234,7 +253,7 @@ def main(argv=None) -> int:
     header = f"{'case':<34}{'frames':>8}{'dets/f':>8}{'tracks':>10}{'median ms':>11}{'p90 ms':>9}"
     print(
         f"StrongSORT benchmark (solver {args.solver}, embeddings {args.dim}-d, "
-        f"{args.runs} runs, load average {os.getloadavg()[0]:.2f})"
+        f"{args.runs} runs, load average {os.getloadavg()[0]:.2f}, set {args.set or '-'})"
     )
     print(header)
     print("-" * len(header))

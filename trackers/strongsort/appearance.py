@@ -62,17 +62,48 @@ def small_matmul(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return out
 
 
-def ema_update(bank: np.ndarray, rows: np.ndarray, features: np.ndarray, alpha: float) -> None:
+def ema_update(bank: np.ndarray, rows: np.ndarray, features: np.ndarray, alpha) -> None:
     """Blend new embeddings into single-slot banks in place (StrongSORT EMA).
 
     Args:
         bank: ``(T, 1, D)`` float32 bank, modified in place.
         rows: ``(K,)`` track rows to update.
         features: ``(K, D)`` float32 unit embeddings of the matched detections.
-        alpha: Weight of the previous embedding.
+        alpha: Weight of the previous embedding: a float, or ``(K,)`` per row.
     """
+    alpha = np.asarray(alpha, dtype=np.float32)
+    if alpha.ndim:
+        alpha = alpha[:, None]
     blended = alpha * bank[rows, 0, :] + (1.0 - alpha) * features
     bank[rows, 0, :] = normalize_rows(blended)
+
+
+def latest_features(bank: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``(T, D)`` the current embedding of each track: the EMA (``B = 1``), or the gallery's
+    most recent one, from a ``(T, B, D)`` bank with ``(T,)`` counts (each at least 1)."""
+    slots = (counts - 1) % bank.shape[1]
+    return bank[np.arange(bank.shape[0]), slots]
+
+
+def adaptive_alpha(conf: np.ndarray, alpha: float, min_conf: float) -> np.ndarray:
+    """Deep OC-SORT's confidence-adaptive EMA weight of the previous embedding.
+
+    ``alpha_t = alpha + (1 - alpha) * (1 - (conf - min_conf) / (1 - min_conf))``: a detection
+    at ``min_conf`` leaves the embedding unchanged, one of confidence 1 updates it with the
+    plain ``alpha``.
+
+    Args:
+        conf: ``(K,)`` detection confidences.
+        alpha: The EMA weight for a fully confident detection.
+        min_conf: The tracker's confidence threshold.
+
+    Returns:
+        ``(K,)`` float64 weights in ``[alpha, 1]``.
+    """
+    trust = (np.asarray(conf, dtype=np.float64) - min_conf) * (1.0 / max(1.0 - min_conf, 1e-6))
+    # alpha + (1 - alpha) * (1 - trust), with trust clipped to [0, 1]; maximum/minimum are
+    # cheaper than np.clip on the few rows of a frame.
+    return 1.0 - (1.0 - alpha) * np.minimum(np.maximum(trust, 0.0), 1.0)
 
 
 def gallery_push(

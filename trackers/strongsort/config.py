@@ -1,21 +1,27 @@
 """Every StrongSORT parameter, documented in one place, with YAML loading.
 
 The defaults are the paper's StrongSORT configuration (Du et al., "StrongSORT: Make DeepSORT
-Great Again", TMM 2023, with the authors' MOT17 settings) except ``n_init=2`` (the paper: 3),
-chosen on the development sequences. The paper's ablation steps, each applied on top of the
-previous one (:data:`ABLATION_STEPS`, :func:`ablation_overrides`); ``+woC`` is the paper's
-configuration:
+Great Again", TMM 2023, with the authors' MOT17 settings) plus what helped on the development
+sequences (``trackers/configs/strongsort.yaml`` gives the numbers):
+``output_predicted=3`` (short gaps are bridged by the prediction), ``ema_adaptive=True``
+(Deep OC-SORT's confidence-adaptive appearance update) and ``reentry_max_age=300`` (a person who
+leaves and comes back takes back the old identity). The paper's ablation steps, each applied on
+top of the previous one (:data:`ABLATION_STEPS`, :func:`ablation_overrides`); ``+woC`` is the
+paper's configuration:
 
 ============  ==================================================================
 DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
-              matching="cascade", cmc=None, max_cos_dist=0.3, n_init=3``
+              matching="cascade", cmc=None, max_cos_dist=0.3, n_init=3``;
+              none of the later additions: ``output_predicted=0,
+              ema_adaptive=False, reentry_max_age=0, conf_boost=None,
+              iou_height_modulated=False``
 +BoT          a stronger embedder (BoT features; any ReID weights here) and
               ``max_cos_dist=0.4``
 +ECC          ``cmc="ecc"``
 +NSA          ``nsa=True``
 +EMA          ``ema_alpha=0.9``
 +MC           ``mc_lambda=0.98, max_cos_dist=0.45``
-+woC          ``matching="global"``  (= the paper; the defaults but for n_init)
++woC          ``matching="global"``  (= the paper)
 ============  ==================================================================
 
 Every switch is an ordinary parameter, so a step can be set from Python
@@ -50,6 +56,12 @@ ABLATION_STEPS: Dict[str, Dict[str, Any]] = {
         "matching": "cascade",
         "cmc": None,
         "max_cos_dist": 0.3,
+        # Additions after the paper: off.
+        "output_predicted": 0,
+        "ema_adaptive": False,
+        "reentry_max_age": 0,
+        "conf_boost": None,
+        "iou_height_modulated": False,
     },
     "+BoT": {"max_cos_dist": 0.4},
     "+ECC": {"cmc": "ecc"},
@@ -92,9 +104,9 @@ class StrongSORTConfig:
         max_iou_dist: Largest ``1 - IoU`` accepted in the IoU stage.
         max_age: A confirmed track is deleted after more than this many frames without an
             associated detection.
-        n_init: Hits (birth included) for a tentative track to become confirmed. 2, where the
-            paper has 3: confirming a track one frame sooner scored better on every
-            development sequence (see ``trackers/configs/strongsort.yaml``).
+        n_init: Hits (birth included) for a tentative track to become confirmed (the paper's 3;
+            2 scored better on the two short development sequences but worse on a longer
+            held-out one, see ``trackers/configs/strongsort.yaml``).
         ema_alpha: EMA weight of the previous embedding (StrongSORT). ``None`` keeps a DeepSORT
             gallery of the last ``nn_budget`` embeddings instead.
         nn_budget: Gallery size per track when ``ema_alpha`` is ``None`` (ignored with EMA).
@@ -118,15 +130,41 @@ class StrongSORTConfig:
         per_class: Track each class independently (IDs stay unique across classes).
         output_predicted: 0 outputs only tracks associated in the current frame. ``k > 0`` also
             outputs confirmed tracks missed for at most ``k`` consecutive frames, at their
-            predicted box with ``det_index = -1`` (``True`` = 1, DeepSORT's MOT output).
+            predicted box with ``det_index = -1`` (``True`` = 1, DeepSORT's MOT output). 3 by
+            default (the paper: 0); before offline interpolation (GSI) 0 is better, GSI fills
+            the gaps from both ends.
         trail_length: Frames of track centres kept for :meth:`StrongSORT.plot` trails.
+        conf_boost: BoostTrack's detection-confidence boost ``beta``: a detection's confidence
+            becomes ``max(conf, beta * IoU)`` with the best-overlapping box predicted by a
+            confirmed track, so an occluded person the detector scores low stays tracked
+            (:mod:`.boost`). ``None``: off (the paper).
+        boost_min_conf: Detections below this confidence are never boosted (and a detector
+            feeding the tracker should keep boxes down to it when ``conf_boost`` is set).
+        ema_adaptive: Deep OC-SORT's confidence-adaptive EMA: the weight of the previous
+            embedding becomes ``alpha + (1 - alpha) * (1 - (conf - min_conf) / (1 - min_conf))``,
+            so an uncertain (occluded) detection barely changes a track's appearance.
+        iou_height_modulated: Hybrid-SORT's height-modulated IoU in the IoU stage: IoU times the
+            overlap of the two boxes' vertical extents, which separates people of different
+            depth whose boxes overlap.
+        reentry_max_age: Frames a deleted confirmed track stays in the re-entry gallery (counted
+            from its last detection, so it should exceed ``max_age``); a newly confirmed track
+            that matches it by appearance within the motion gate takes back its identity
+            (:mod:`.reentry`). 0: off (the paper).
+        reentry_gallery_size: Most tracks kept in the re-entry gallery (oldest evicted first).
+        reentry_max_cos_dist: Largest cosine distance between a new track's embedding and a
+            gallery track's for a re-identification.
+        reentry_max_speed: Plausible speed bound of the motion gate, in box heights per frame:
+            a new track may be at most ``(1 + speed * gap) * height`` pixels from where the
+            gallery track was last seen ``gap`` frames before.
+        reentry_max_scale: Largest ratio between the heights of the new box and the last box of
+            the gallery track.
     """
 
     min_conf: float = 0.6
     max_cos_dist: float = 0.45
     max_iou_dist: float = 0.7
     max_age: int = 30
-    n_init: int = 2
+    n_init: int = 3
     ema_alpha: Optional[float] = 0.9
     nn_budget: int = 100
     mc_lambda: Optional[float] = 0.98
@@ -141,8 +179,17 @@ class StrongSORTConfig:
     std_weight_position: float = 1.0 / 20
     std_weight_velocity: float = 1.0 / 160
     per_class: bool = False
-    output_predicted: int = 0
+    output_predicted: int = 3
     trail_length: int = 30
+    conf_boost: Optional[float] = None
+    boost_min_conf: float = 0.3
+    ema_adaptive: bool = True
+    iou_height_modulated: bool = False
+    reentry_max_age: int = 300
+    reentry_gallery_size: int = 100
+    reentry_max_cos_dist: float = 0.35
+    reentry_max_speed: float = 0.2
+    reentry_max_scale: float = 1.5
 
     def __post_init__(self) -> None:
         self._check_range("min_conf", low=0.0)
@@ -171,7 +218,17 @@ class StrongSORTConfig:
         self._check_range("std_weight_velocity", low=0.0, strict=True)
         self._check_int("output_predicted", minimum=0)
         self._check_int("trail_length", minimum=1)
+        if self.conf_boost is not None:
+            self._check_range("conf_boost", low=0.0, strict=True)
+        self._check_range("boost_min_conf", low=0.0, high=1.0)
+        self._check_int("reentry_max_age", minimum=0)
+        self._check_int("reentry_gallery_size", minimum=1)
+        self._check_range("reentry_max_cos_dist", low=0.0, high=2.0)
+        self._check_range("reentry_max_speed", low=0.0)
+        self._check_range("reentry_max_scale", low=1.0)
         self.nsa = bool(self.nsa)
+        self.ema_adaptive = bool(self.ema_adaptive)
+        self.iou_height_modulated = bool(self.iou_height_modulated)
         self.per_class = bool(self.per_class)
         self.output_predicted = int(self.output_predicted)
 

@@ -28,6 +28,31 @@ def iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def iou_cost(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
-    """``1 - IoU``, ``(T, N)``: the cost of DeepSORT's IoU association stage."""
-    return 1.0 - iou_matrix(boxes_a, boxes_b)
+def height_iou_matrix(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """Pairwise overlap of the vertical extents (Hybrid-SORT's height IoU).
+
+    Args:
+        boxes_a: ``(T, 4)`` boxes ``x1, y1, x2, y2``; boxes_b: ``(N, 4)``.
+
+    Returns:
+        ``(T, N)`` float64 ``(min(y2) - max(y1)) / (max(y2) - min(y1))`` clipped to ``[0, 1]``.
+    """
+    inter = np.minimum.outer(boxes_a[:, 3], boxes_b[:, 3])
+    inter -= np.maximum.outer(boxes_a[:, 1], boxes_b[:, 1])
+    union = np.maximum.outer(boxes_a[:, 3], boxes_b[:, 3])
+    union -= np.minimum.outer(boxes_a[:, 1], boxes_b[:, 1])
+    np.maximum(inter, 0.0, out=inter)
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def iou_cost(
+    boxes_a: np.ndarray, boxes_b: np.ndarray, height_modulated: bool = False
+) -> np.ndarray:
+    """``1 - IoU``, ``(T, N)``: the cost of DeepSORT's IoU association stage.
+
+    With ``height_modulated``, ``1 - IoU * height IoU`` (Hybrid-SORT's HMIoU).
+    """
+    iou = iou_matrix(boxes_a, boxes_b)
+    if height_modulated:
+        iou *= height_iou_matrix(boxes_a, boxes_b)
+    return 1.0 - iou

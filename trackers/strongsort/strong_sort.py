@@ -12,9 +12,10 @@ from typing import Any, Dict, Mapping, Optional, Union
 import numpy as np
 
 from ..cmc import ECC
-from .appearance import normalize_rows
+from .boost import boost_confidence
 from .config import StrongSORTConfig
 from .embedding import embed_boxes
+from .inputs import cap_detections, float32_embeddings, normalize_embeddings
 from .tracker import IdCounter, Tracker
 
 # Coordinates beyond this many pixels are treated like non-finite ones: such boxes only come
@@ -133,7 +134,8 @@ class StrongSORT:
             ``conf >= config.min_conf``. Embeddings passed to :meth:`update` as ``embs`` are
             read only on these rows (the others may hold anything, e.g. zeros).
         """
-        return self._selection(_check_dets(dets))[1]
+        dets = _check_dets(dets)
+        return cap_detections(dets[:, 4], self._selection(dets)[1])
 
     def update(
         self,
@@ -164,7 +166,7 @@ class StrongSORT:
         if frame is not None:
             _check_frame(frame)
         keep, confident = self._selection(dets)
-        det_index = np.flatnonzero(confident)
+        det_index = np.flatnonzero(cap_detections(dets[:, 4], confident))
         features = self._embeddings(dets, det_index, frame, embs)  # may raise: count after
         stats = self.stats
         stats["frames"] += 1
@@ -176,7 +178,7 @@ class StrongSORT:
             finite = np.isfinite(features).all(axis=1)
             stats["dropped_invalid"] += int((~finite).sum())
             det_index, features = det_index[finite], features[finite]
-        features = normalize_rows(features)
+        features = normalize_embeddings(features)
         chosen = dets[det_index]
 
         if self._ecc is not None and camera_warp is not None:
@@ -215,14 +217,26 @@ class StrongSORT:
 
     def _selection(self, dets: np.ndarray):
         """``(valid, tracked)`` ``(N,)`` masks of checked ``dets``: sane rows, and those of them
-        confident enough to track (:meth:`select`)."""
+        confident enough to track (:meth:`select`), after the boost of ``config.conf_boost``.
+        The tracker receives the detector's confidences: it tells a boosted detection by its
+        confidence below ``min_conf``."""
         valid = _valid_rows(dets)
-        return valid, valid & (dets[:, 4] >= self.config.min_conf)
+        conf = dets[:, 4]
+        if self.config.conf_boost is not None and valid.any():
+            predicted = [t.predicted_confirmed_boxes() for t in self._trackers.values()]
+            conf = boost_confidence(
+                dets[:, :4],
+                np.where(valid, conf, -np.inf),
+                np.concatenate(predicted or [np.empty((0, 4))]),
+                self.config.conf_boost,
+                self.config.boost_min_conf,
+            )
+        return valid, valid & (conf >= self.config.min_conf)
 
     def _embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
         """``(len(det_index), D)`` float32 embeddings of the kept detections."""
         if embs is not None:
-            embs = np.asarray(embs, dtype=np.float32)
+            embs = float32_embeddings(embs)
             if embs.ndim != 2 or embs.shape[0] != dets.shape[0] or embs.shape[1] == 0:
                 raise ValueError(
                     f"embs must have shape (N, D) with N = len(dets) = {dets.shape[0]} and D > 0, "
@@ -277,8 +291,9 @@ class StrongSORT:
             tracker.step(
                 chosen[rows, :4], chosen[rows, 4], chosen[rows, 5], features[rows], det_index[rows]
             )
-        # Classes without live tracks are dropped so their number stays bounded.
-        for value in [v for v, t in self._trackers.items() if len(t) == 0]:
+        # Classes without live tracks (nor re-entry gallery) are dropped: their number stays
+        # bounded.
+        for value in [v for v, t in self._trackers.items() if t.idle]:
             del self._trackers[value]
 
 

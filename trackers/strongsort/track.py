@@ -38,6 +38,7 @@ class TrackSet:
             none.
         features: ``(T, B, D)`` float32 appearance bank (see :mod:`.appearance`).
         feature_count: ``(T,)`` int64 embeddings stored so far.
+        observed: ``(T, 4)`` float64 last associated detection as ``x, y, a, h``.
     """
 
     def __init__(self, budget: int, dim: int):
@@ -55,6 +56,7 @@ class TrackSet:
         self.det_index = np.empty(0, dtype=np.int64)
         self.features = np.empty((0, self.budget, self.dim), dtype=np.float32)
         self.feature_count = np.empty(0, dtype=np.int64)
+        self.observed = np.empty((0, 4))
 
     def __len__(self) -> int:
         return self.track_id.shape[0]
@@ -92,6 +94,7 @@ class TrackSet:
         self.det_index = np.concatenate([self.det_index, det_index])
         self.features = np.concatenate([self.features, bank])
         self.feature_count = np.concatenate([self.feature_count, ones])
+        self.observed = np.concatenate([self.observed, mean[:, :4]])
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the tracks where the ``(T,)`` boolean ``mask`` is true."""
@@ -108,6 +111,7 @@ class TrackSet:
             "det_index",
             "features",
             "feature_count",
+            "observed",
         ):
             setattr(self, name, getattr(self, name)[mask])
 

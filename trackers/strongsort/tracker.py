@@ -8,8 +8,12 @@ One :meth:`Tracker.step` per frame (after :meth:`Tracker.apply_camera_motion` wh
    forbidden, solved by one global assignment (woC) or DeepSORT's matching cascade;
 3. IoU stage: tentative tracks and confirmed tracks updated in the previous frame but unmatched
    now, against the remaining detections, cost ``1 - IoU``;
-4. Kalman update (NSA) and appearance update (EMA or gallery) of matched tracks, deletion of
-   lost tracks, birth of tentative tracks from unmatched detections.
+4. Kalman update (NSA) and appearance update (EMA, optionally confidence-adaptive, or
+   gallery) of matched tracks, deletion of lost tracks, birth of tentative tracks from unmatched
+   detections (never from those kept only by the confidence boost, :mod:`.boost`);
+5. re-entry (``reentry_max_age > 0``): tracks confirmed in this frame are matched against the
+   gallery of deleted tracks and take back a matching identity (:mod:`.reentry`); tracks
+   deleted in this frame join the gallery.
 """
 
 from __future__ import annotations
@@ -19,11 +23,19 @@ from typing import Optional
 import numpy as np
 
 from ..cmc import warp_tracks
-from .appearance import cosine_distance, ema_update, gallery_push
+from .appearance import (
+    adaptive_alpha,
+    cosine_distance,
+    ema_update,
+    gallery_push,
+    latest_features,
+)
+from .boost import predicted_boxes
 from .config import StrongSORTConfig
 from .iou_matching import iou_cost
 from .kalman_filter import KalmanFilterXYAH
 from .linear_assignment import INFTY_COST, matching_cascade, min_cost_matching
+from .reentry import ReentryGallery
 from .track import TrackSet, TrackState, xyah_to_xyxy, xyxy_to_xyah
 
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -58,9 +70,16 @@ class Tracker:
         self.ids = ids
         self.kf = KalmanFilterXYAH(config.std_weight_position, config.std_weight_velocity)
         self.tracks: Optional[TrackSet] = None
+        self.gallery: Optional[ReentryGallery] = None
+        self.frame = 0  # frames stepped so far (the re-entry gallery's clock)
 
     def __len__(self) -> int:
         return 0 if self.tracks is None else len(self.tracks)
+
+    @property
+    def idle(self) -> bool:
+        """No live track and nothing in the re-entry gallery: the tracker holds no state."""
+        return len(self) == 0 and not (self.gallery is not None and len(self.gallery))
 
     def apply_camera_motion(self, warp: np.ndarray) -> None:
         """Warp all track states by a ``(2, 3)`` previous-to-current camera motion."""
@@ -79,15 +98,23 @@ class Tracker:
 
         Args:
             boxes: ``(N, 4)`` float64 ``x1, y1, x2, y2`` with positive width and height.
-            conf: ``(N,)`` float64 confidences.
+            conf: ``(N,)`` float64 detector confidences; rows below ``config.min_conf`` (kept by
+                the confidence boost) may update tracks but never start one.
             cls: ``(N,)`` float64 classes.
             features: ``(N, D)`` float32 unit embeddings.
             det_index: ``(N,)`` int64 rows of the caller's detection array (reported back).
         """
+        self.frame += 1
+        if self.gallery is not None:
+            self.gallery.expire(self.frame, self.config.reentry_max_age)
         if self.tracks is None:
             if boxes.shape[0] == 0:
                 return
             self.tracks = TrackSet(self.config.feature_budget, features.shape[1])
+            if self.config.reentry_max_age > 0:
+                self.gallery = ReentryGallery(
+                    self.config.reentry_gallery_size, self.config.feature_budget, features.shape[1]
+                )
         tracks = self.tracks
         if len(tracks):
             tracks.mean, tracks.covariance = self.kf.predict(tracks.mean, tracks.covariance)
@@ -97,10 +124,23 @@ class Tracker:
         measurements = xyxy_to_xyah(boxes)
         rows, dets, unmatched_dets = self._associate(boxes, measurements, features)
         if rows.size:
-            self._update_matched(rows, dets, measurements, conf, cls, features, det_index)
+            self._reidentify(
+                self._update_matched(rows, dets, measurements, conf, cls, features, det_index)
+            )
         self._delete_lost()
+        # Detections kept only thanks to the confidence boost follow tracks, never start one.
+        unmatched_dets = unmatched_dets[conf[unmatched_dets] >= self.config.min_conf]
         if unmatched_dets.size:
             self._start_tracks(unmatched_dets, measurements, conf, cls, features, det_index)
+            if self.config.n_init <= 1:  # born confirmed: re-identified at birth
+                self._reidentify(np.arange(len(tracks) - unmatched_dets.size, len(tracks)))
+
+    def predicted_confirmed_boxes(self) -> np.ndarray:
+        """``(C, 4)`` boxes the confirmed tracks predict for the next frame (no camera motion)."""
+        tracks = self.tracks
+        if tracks is None or not len(tracks):
+            return np.empty((0, 4))
+        return predicted_boxes(tracks.mean[tracks.state == _CONFIRMED])
 
     def outputs(self) -> np.ndarray:
         """``(M, 8)`` float64 rows ``[x1, y1, x2, y2, id, conf, cls, det_index]``.
@@ -161,7 +201,9 @@ class Tracker:
         iou_rows = np.concatenate([(~confirmed).nonzero()[0], just_missed])
         if iou_rows.size == 0 or free_dets.size == 0:
             return track_rows, det_rows, free_dets
-        cost = iou_cost(xyah_to_xyxy(tracks.mean[iou_rows, :4]), boxes[free_dets])
+        cost = iou_cost(
+            xyah_to_xyxy(tracks.mean[iou_rows, :4]), boxes[free_dets], cfg.iou_height_modulated
+        )
         rows, cols, _, unmatched_dets = min_cost_matching(
             cost, cfg.max_iou_dist, cfg.assignment_solver
         )
@@ -185,7 +227,10 @@ class Tracker:
 
     # -- track management ---------------------------------------------------------------------
 
-    def _update_matched(self, rows, dets, measurements, conf, cls, features, det_index) -> None:
+    def _update_matched(
+        self, rows, dets, measurements, conf, cls, features, det_index
+    ) -> np.ndarray:
+        """Update matched tracks; return the ``(P,)`` rows confirmed by this update."""
         tracks, cfg = self.tracks, self.config
         mean, cov = self.kf.update(
             tracks.mean[rows],
@@ -196,7 +241,10 @@ class Tracker:
         tracks.mean[rows] = mean
         tracks.covariance[rows] = cov
         if cfg.ema_alpha is not None:
-            ema_update(tracks.features, rows, features[dets], cfg.ema_alpha)
+            alpha = cfg.ema_alpha
+            if cfg.ema_adaptive:
+                alpha = adaptive_alpha(conf[dets], cfg.ema_alpha, cfg.min_conf)
+            ema_update(tracks.features, rows, features[dets], alpha)
         else:
             gallery_push(tracks.features, tracks.feature_count, rows, features[dets])
         tracks.hits[rows] += 1
@@ -204,16 +252,42 @@ class Tracker:
         tracks.conf[rows] = conf[dets]
         tracks.cls[rows] = cls[dets]
         tracks.det_index[rows] = det_index[dets]
-        promote = rows[tracks.hits[rows] >= cfg.n_init]
+        tracks.observed[rows] = measurements[dets]
+        promote = rows[(tracks.hits[rows] >= cfg.n_init) & (tracks.state[rows] == _TENTATIVE)]
         tracks.state[promote] = _CONFIRMED
+        return promote
+
+    def _reidentify(self, rows: np.ndarray) -> None:
+        """Give newly confirmed tracks (``(P,)`` rows) the identity and appearance of the
+        re-entry gallery tracks they match (:mod:`.reentry`)."""
+        gallery, tracks, cfg = self.gallery, self.tracks, self.config
+        if gallery is None or not len(gallery) or rows.size == 0:
+            return
+        query = latest_features(tracks.features[rows], tracks.feature_count[rows])
+        found, entries = gallery.match(
+            query, tracks.observed[rows], tracks.cls[rows], self.frame, cfg
+        )
+        if found.size == 0:
+            return
+        target = rows[found]
+        tracks.track_id[target], tracks.features[target], tracks.feature_count[target] = (
+            gallery.pop(entries)
+        )
+        if cfg.ema_alpha is not None:
+            ema_update(tracks.features, target, query[found], cfg.ema_alpha)
+        else:
+            gallery_push(tracks.features, tracks.feature_count, target, query[found])
 
     def _delete_lost(self) -> None:
         tracks = self.tracks
         missed = tracks.time_since_update > 0
-        lost = (missed & (tracks.state == _TENTATIVE)) | (
-            tracks.time_since_update > self.config.max_age
-        )
+        expired = tracks.time_since_update > self.config.max_age
+        lost = (missed & (tracks.state == _TENTATIVE)) | expired
         if lost.any():
+            if self.gallery is not None:
+                kept = (expired & (tracks.state == _CONFIRMED)).nonzero()[0]
+                if kept.size:
+                    self.gallery.add(tracks, kept, self.frame)
             tracks.keep(~lost)
 
     def _start_tracks(self, dets, measurements, conf, cls, features, det_index) -> None:

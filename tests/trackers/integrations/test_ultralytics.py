@@ -159,7 +159,8 @@ def test_attach_checks_its_arguments_and_detach_removes_only_its_callbacks():
 def _config(**params):
     from trackers import StrongSORTConfig
 
-    return StrongSORTConfig.from_dict({"cmc": None, **params})
+    # n_init=2: a track shows from its second frame, which keeps these sequences short.
+    return StrongSORTConfig.from_dict({"cmc": None, "n_init": 2, **params})
 
 
 # -- on the real video ------------------------------------------------------------------------

@@ -16,12 +16,15 @@ def test_shipped_yaml_equals_the_dataclass_defaults():
     assert StrongSORTConfig.from_yaml(DEFAULT_CONFIG_PATH) == StrongSORTConfig()
 
 
-def test_defaults_are_the_paper_configuration_but_for_n_init():
+def test_defaults_are_the_paper_configuration_plus_the_dev_benchmark_switches():
     cfg = StrongSORTConfig()
     assert (cfg.ema_alpha, cfg.mc_lambda, cfg.gating_threshold) == (0.9, 0.98, 9.4877)
-    assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 2, 0.7)
+    assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 3, 0.7)
     paper = StrongSORTConfig(**ablation_overrides("+woC"))
-    assert paper.n_init == 3 and dataclasses.replace(paper, n_init=2) == cfg
+    additions = dict(output_predicted=3, ema_adaptive=True, reentry_max_age=300)
+    assert paper.n_init == 3 and paper.output_predicted == 0 and paper.reentry_max_age == 0
+    assert not paper.ema_adaptive and paper.conf_boost is None
+    assert dataclasses.replace(paper, **additions) == cfg
     assert cfg.matching == "global" and cfg.cmc == "ecc" and cfg.nsa
     assert cfg.feature_budget == 1
     assert dataclasses.replace(cfg, ema_alpha=None).feature_budget == cfg.nn_budget
@@ -84,7 +87,8 @@ def test_ablation_path_from_deepsort_ends_at_the_defaults():
     assert (deepsort.ema_alpha, deepsort.mc_lambda, deepsort.nsa) == (None, None, False)
     assert (deepsort.matching, deepsort.cmc, deepsort.nn_budget) == ("cascade", None, 100)
     assert deepsort.max_cos_dist == 0.3
-    assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig(n_init=3)
+    paper = dict(n_init=3, output_predicted=0, ema_adaptive=False, reentry_max_age=0)
+    assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig(**paper)
     previous = deepsort
     for step, change in list(ABLATION_STEPS.items())[1:]:
         current = StrongSORTConfig(**ablation_overrides(step))

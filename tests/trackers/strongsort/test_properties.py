@@ -45,20 +45,25 @@ def detection_streams(draw):
             "ema_alpha": st.sampled_from([0.9, None]),
             "output_predicted": st.integers(0, 2),
             "min_conf": st.sampled_from([0.0, 0.3]),
+            "reentry_max_age": st.sampled_from([0, 8]),
+            "conf_boost": st.sampled_from([None, 0.9]),
+            "ema_adaptive": st.booleans(),
+            "iou_height_modulated": st.booleans(),
         }
     ),
 )
 def test_outputs_are_finite_ids_unique_and_rows_valid(stream, params):
     tracker = StrongSORT(cmc=None, nn_budget=3, **params)
     retired = set()
-    previous_live = set()
+    previous_known = set()
     for dets, embs in stream:
         out = tracker.update(dets, embs=embs)
         assert out.ndim == 2 and out.shape[1] == 8
         assert np.isfinite(out).all()
         ids = out[:, 4].astype(int)
         assert len(set(ids.tolist())) == len(ids)  # one row per identity
-        assert not retired.intersection(ids.tolist())  # deleted identities never come back
+        # Deleted identities come back only from the re-entry gallery.
+        assert not retired.intersection(ids.tolist())
         matched = out[out[:, 7] >= 0]
         index = matched[:, 7].astype(int)
         assert np.all(index < len(dets))
@@ -67,17 +72,28 @@ def test_outputs_are_finite_ids_unique_and_rows_valid(stream, params):
             rows = dets[index]
             assert np.isfinite(rows).all()
             assert np.all(rows[:, 2] > rows[:, 0]) and np.all(rows[:, 3] > rows[:, 1])
-            assert np.all(rows[:, 4] >= params["min_conf"])
+            lowest = params["min_conf"]
+            if params["conf_boost"] is not None:  # boosted boxes may follow tracks
+                lowest = min(lowest, tracker.config.boost_min_conf)
+            assert np.all(rows[:, 4] >= lowest)
             np.testing.assert_array_equal(matched[:, 5], rows[:, 4])
             np.testing.assert_array_equal(matched[:, 6], rows[:, 5])
-        live = {
+        live = [
             int(i)
             for t in tracker._trackers.values()
             if t.tracks is not None
             for i in t.tracks.track_id
-        }
-        retired |= previous_live - live
-        previous_live = live
+        ]
+        waiting = [
+            int(i)
+            for t in tracker._trackers.values()
+            if t.gallery is not None
+            for i in t.gallery.track_id
+        ]
+        assert len(set(live + waiting)) == len(live) + len(waiting)  # never two holders
+        known = set(live + waiting)
+        retired |= previous_known - known
+        previous_known = known
     stats = tracker.stats
     assert stats["frames"] == len(stream)
     assert stats["detections"] == sum(len(d) for d, _ in stream)

@@ -68,7 +68,8 @@ def test_empty_inputs_work():
     assert tracker.update(np.empty((0,))).shape == (0, 8)
     assert tracker.update([]).shape == (0, 8)
     _walk(tracker)
-    assert tracker.update(np.empty((0, 6)), embs=np.empty((0, DIM))).shape == (0, 8)
+    out = tracker.update(np.empty((0, 6)), embs=np.empty((0, DIM)))
+    assert out.shape[1] == 8 and (out[:, 7] == -1).all()  # only predicted rows
 
 
 def test_bad_rows_are_dropped_and_counted():
@@ -210,7 +211,7 @@ def test_output_predicted_adds_missed_confirmed_tracks():
 
 
 def test_per_class_tracking_keeps_classes_apart_with_unique_ids():
-    tracker = StrongSORT(cmc=None, per_class=True)
+    tracker = StrongSORT(cmc=None, per_class=True, reentry_max_age=40)
     rng = np.random.default_rng(0)
     embs = _embeddings(rng, 1)
     embs = np.vstack([embs, embs])  # same appearance, same box, different classes
@@ -223,7 +224,10 @@ def test_per_class_tracking_keeps_classes_apart_with_unique_ids():
     assert sorted(out[:, 7].tolist()) == [0, 1]
     for _ in range(31):
         tracker.update(np.empty((0, 6)))
-    assert tracker.num_tracks == 0 and len(tracker._trackers) == 0  # bounded per-class state
+    assert tracker.num_tracks == 0 and len(tracker._trackers) == 2  # re-entry galleries wait
+    for _ in range(10):
+        tracker.update(np.empty((0, 6)))
+    assert len(tracker._trackers) == 0  # bounded per-class state once the galleries expire
 
 
 def test_cascade_and_gallery_modes_track():
@@ -294,7 +298,7 @@ def test_a_given_camera_warp_replaces_ecc_and_is_checked():
         tracker.update(np.empty((0, 6)), camera_warp=warp)
     moved = shifted.update(np.empty((0, 6)), camera_warp=np.eye(2, 3))
     assert shifted.num_tracks == 1 and still.num_tracks == 1
-    assert moved.shape == (0, 8)  # predicted-only rows are not output by default
+    assert moved[:, 7].tolist() == [-1]  # the predicted row (output_predicted=3)
     shifted_x = shifted._trackers[None].tracks.mean[0, 0]
     still_x = still._trackers[None].tracks.mean[0, 0]
     assert shifted_x - still_x == pytest.approx(40.0, abs=1e-6)
