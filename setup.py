@@ -23,7 +23,7 @@ setup(
     ),
     # The bundled default models and their README travel in editable installs, wheels and sdists.
     package_data={
-        "trackers": ["configs/*.yaml"],
+        "trackers": ["configs/*.yaml", "weights/*.pth", "weights/README.md"],
         "strongsort_reid.weights": ["*.pth", "*.onnx", "README.md"],
     },
     install_requires=[

@@ -34,8 +34,9 @@ import yaml
 
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
-from ..motchallenge.commands import bench, eval_mot, track_mot, tune
+from ..motchallenge.commands import bench, eval_mot, track_mot, train_aflink, tune
 from ..strongsort import StrongSORT
+from . import offline
 from .detectors import (
     DETECTOR_KINDS,
     RUNTIMES,
@@ -141,6 +142,8 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         default=True,
         help="write the MOTChallenge results file (default: yes)",
     )
+    add("--postprocess", type=offline.parse_chain, default=(), help=offline.HELP)
+    add("--aflink-weights", type=Path, help="AFLink weights (default: the shipped ones)")
     add("--output", type=Path, help="output folder (default: runs/track/<source name>)")
     add("--no-overlap", action="store_true", help="decode and encode in the main thread")
     add("--quiet", action="store_true", help="no progress bar or messages, only the summary")
@@ -293,6 +296,9 @@ def _track(args, source, outputs, detector, embedder, tracker, say) -> int:
         return 128 + (summary.signal or signal.SIGINT)
     if summary.frames == 0:
         raise SourceError(f"no frame of {args.source} could be decoded")
+    if args.postprocess:
+        post = offline.postprocess_results(results_path, args.postprocess, args.aflink_weights)
+        print(f"post-processed ({','.join(args.postprocess)}): {post}")
     return 0
 
 
@@ -302,13 +308,16 @@ def _output_files(args, source) -> Tuple[Optional[Path], Optional[Path]]:
     folder = args.output if args.output is not None else _fresh_folder(source.name)
     video = folder / f"{source.name}.mp4" if args.save else None
     results = folder / f"{source.name}.txt" if args.save_txt else None
+    if args.postprocess and results is None:
+        raise ValueError("--postprocess works on the saved MOT text: drop --no-save-txt")
+    post = offline.post_path(results) if args.postprocess else None
     inputs = [("source", Path(args.source)), ("--det-file", args.det_file)]
     inputs += [("--yolo-model", args.yolo_model), ("--reid-model", args.reid_model)]
-    inputs += [("--tracker-config", args.tracker_config)]
+    inputs += [("--tracker-config", args.tracker_config), ("--aflink-weights", args.aflink_weights)]
     if isinstance(source, ImageSequenceSource):
         inputs += [("source image", path) for path in source.paths]
     check_outputs(
-        [path for path in (video, results) if path is not None],
+        [path for path in (video, results, post) if path is not None],
         [(role, Path(path)) for role, path in inputs if path is not None],
     )
     return video, results
@@ -354,6 +363,7 @@ COMMANDS: Dict[str, Tuple[Callable[[Optional[List[str]]], int], str]] = {
     "eval-mot": (eval_mot.main, "HOTA/MOTA/IDF1 of MOT results (TrackEval)"),
     "bench": (bench.main, "score tracker configurations on MOT sequences from a cache"),
     "tune": (tune.main, "search the tracker's parameters on annotated sequences (Optuna)"),
+    "train-aflink": (train_aflink.main, "train the AFLink tracklet-link model on MOT ground truth"),
 }
 
 

@@ -10,34 +10,51 @@ Examples:
     strongsort-track bench --mot-root ../shared/data/mot/dev
     strongsort-track bench --mot-root ../shared/data/mot/dev --ablation-table
     strongsort-track bench --mot-root DIR --config tuned.yaml --set max_age=60 --postprocess gsi
+    # one row per post-processing chain (aflink, link, gsi in the given order)
+    strongsort-track bench --mot-root DIR --ablation +woC --postprocess none gsi aflink,gsi link,gsi
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from strongsort_reid.utils.motchallenge import MOTDetections, list_sequences
+from strongsort_reid.utils.motchallenge import (
+    MOTDetections,
+    list_sequences,
+    read_seqinfo,
+    write_results,
+)
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
 from ...cmc import ECC
 from ...strongsort import StrongSORTConfig
 from ...strongsort.config import ABLATION_STEPS, DEFAULT_CONFIG_PATH, ablation_overrides
 from ..devcache import CachedSequence, cache_file, load_or_build
-from ..replay import format_scores, score_config
+from ..evaluation import evaluate_mot
+from ..postprocess import (
+    STEPS,
+    DetectionFeatures,
+    apply_postprocess,
+    parse_steps,
+    tracker_settings,
+)
+from ..replay import COLUMNS, MEAN, format_scores, replay, score_config
 from .track_mot import parse_overrides
 
 # Boxes down to this confidence are cached, so replays can try any min_conf above it.
 DEFAULT_CONF_FLOOR = 0.1
 
 
-def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that choose the sequences and how their cache is computed (bench and tune)."""
+def add_sequence_arguments(parser: argparse.ArgumentParser, chains: bool = False) -> None:
+    """Options that choose the sequences and how their cache is computed (bench and tune);
+    with ``chains``, ``--postprocess`` takes post-processing chains (bench), else none|gsi."""
     add = parser.add_argument
     add("--mot-root", required=True, type=Path, help="folder of <seq>/{seqinfo.ini,img1,gt}")
     add("--seqs", nargs="+", help="sequence names (default: all with ground truth)")
@@ -53,7 +70,18 @@ def add_sequence_arguments(parser: argparse.ArgumentParser) -> None:
         help="the paper's switches up to this step on top of --config (+woC: the paper)",
     )
     add("--set", nargs="+", default=[], metavar="KEY=VALUE", help="override parameters")
-    add("--postprocess", choices=("none", "gsi"), default="none", help="offline GSI first")
+    if chains:
+        add(
+            "--postprocess",
+            nargs="+",
+            default=["none"],
+            metavar="CHAIN",
+            help="offline post-processing before scoring: none or a comma list of "
+            f"{', '.join(STEPS)} (e.g. aflink,gsi); several chains give one row each",
+        )
+        add("--aflink-weights", type=Path, help="AFLink weights (default: the shipped ones)")
+    else:
+        add("--postprocess", choices=("none", "gsi"), default="none", help="offline GSI first")
     add("--quiet", action="store_true", help="no progress bars or messages")
 
 
@@ -100,28 +128,33 @@ def load_sequences(args: argparse.Namespace, say: Callable[[str], None]) -> List
     return sequences
 
 
-def configured(args: argparse.Namespace, step: Optional[str] = None) -> StrongSORTConfig:
-    """The configuration of ``--config``, ``--ablation`` (or ``step``) and ``--set``."""
+def configured(
+    args: argparse.Namespace, step: Optional[str] = None, chain: Sequence[str] = ()
+) -> StrongSORTConfig:
+    """The configuration of ``--config``, ``--ablation`` (or ``step``), the settings that suit
+    the post-processing ``chain`` (:func:`~trackers.motchallenge.postprocess.tracker_settings`)
+    and ``--set``, in that order."""
     step = step or args.ablation
-    overrides = ablation_overrides(step) if step else {}
+    overrides = {**(ablation_overrides(step) if step else {}), **tracker_settings(chain)}
     return StrongSORTConfig.from_yaml(args.config, **{**overrides, **parse_overrides(args.set)})
 
 
-def sequence_parser(doc: str, prog: str) -> argparse.ArgumentParser:
+def sequence_parser(doc: str, prog: str, chains: bool = False) -> argparse.ArgumentParser:
     """A parser with the sequence options, described by a command's module ``doc`` (its first
-    paragraph, and its ``Examples:`` as the epilog)."""
+    paragraph, and its ``Examples:`` as the epilog); ``chains``: see
+    :func:`add_sequence_arguments`."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description=doc.split("\n\n")[0],
         epilog="Examples:" + doc.split("Examples:")[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_sequence_arguments(parser)
+    add_sequence_arguments(parser, chains)
     return parser
 
 
 def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track bench") -> int:
-    parser = sequence_parser(__doc__, prog)
+    parser = sequence_parser(__doc__, prog, chains=True)
     parser.add_argument(
         "--ablation-table",
         action="store_true",
@@ -130,14 +163,20 @@ def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track bench")
     args = parser.parse_args(argv)
     say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     try:
+        chains = [parse_steps(chain) for chain in args.postprocess]
         sequences = load_sequences(args, say)
         labels = [*ABLATION_STEPS, "config"] if args.ablation_table else ["config"]
         start = time.perf_counter()
         rows: Dict[str, Any] = {}
+        post = None if chains == [()] else Postprocessing(sequences, args.aflink_weights)
         for label in labels:
-            config = configured(args, None if label == "config" else label)
-            post = None if args.postprocess == "none" else args.postprocess
-            rows[label] = score_config(sequences, config, args.mot_root, post)
+            step = None if label == "config" else label
+            if post is None:
+                rows[label] = score_config(sequences, configured(args, step), args.mot_root)
+                continue
+            for chain in chains:
+                name = f"{label} +{','.join(chain)}" if chain else label
+                rows[name] = post.score(configured(args, step, chain), args.mot_root, chain)
     except (ValueError, FileNotFoundError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else exc
         print(f"{prog}: error: {message}", file=sys.stderr)
@@ -146,6 +185,49 @@ def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track bench")
     elapsed = time.perf_counter() - start
     say(f"{len(labels)} configuration(s) x {len(sequences)} sequence(s) in {elapsed:.1f} s")
     return 0
+
+
+class Postprocessing:
+    """Scores of a configuration with a post-processing chain applied to its results.
+
+    The linker's appearance comes from the cached detections and embeddings; the AFLink model
+    is loaded once (``weights``: a file, ``None``: the shipped weights).
+    """
+
+    def __init__(self, sequences: List[CachedSequence], weights: Optional[Path]):
+        self.sequences = sequences
+        self.weights = weights
+        self._aflink = None
+        self.features = {s.name: DetectionFeatures(s.det_frames, s.dets, s.embs) for s in sequences}
+        self.frame_rates = {s.name: read_seqinfo(s.seq_dir).frame_rate for s in sequences}
+
+    def score(self, config: StrongSORTConfig, gt_root: Path, chain) -> Dict[str, Dict[str, float]]:
+        """Like :func:`~trackers.motchallenge.replay.score_config`, ``chain`` (steps) applied
+        to each sequence's results before scoring."""
+        if "aflink" in chain and self._aflink is None:
+            from ..postprocess.aflink import load_aflink
+
+            self._aflink = load_aflink(self.weights)
+        timings = {}
+        with tempfile.TemporaryDirectory(prefix="strongsort-bench-") as folder:
+            for sequence in self.sequences:
+                rows, timings[sequence.name] = replay(sequence, config)
+                rows = apply_postprocess(
+                    rows,
+                    chain,
+                    self.features[sequence.name],
+                    self.frame_rates[sequence.name],
+                    self._aflink,
+                )
+                write_results(Path(folder) / f"{sequence.name}.txt", rows)
+            names = [s.name for s in self.sequences]
+            evaluated = evaluate_mot(gt_root, folder, names)
+        scores = {
+            name: {**{c: evaluated[name][c] for c in COLUMNS[:4]}, "ms": timings[name]}
+            for name in names
+        }
+        scores[MEAN] = {c: float(np.mean([scores[n][c] for n in names])) for c in COLUMNS}
+        return scores
 
 
 def _detection_settings(args: argparse.Namespace, folder: Path) -> Dict[str, Any]:

@@ -6,6 +6,8 @@ Examples:
         --reid-weights ../shared/data/reid/osnet_x0_25_msmt17.pth --output runs/mot17mini
     # precomputed embeddings <features-dir>/<seq>.npy, row-aligned with det.txt
     strongsort-track track-mot --mot-root DIR --features-dir FEATS --postprocess gsi
+    # StrongSORT++: the AFLink tracklet link, then GSI (aflink, link, gsi in any order)
+    strongsort-track track-mot --mot-root DIR --features-dir FEATS --postprocess aflink,gsi
     # one step of the paper's ablation (DeepSORT, +BoT, +ECC, +NSA, +EMA, +MC, +woC)
     strongsort-track track-mot --mot-root DIR --features-dir FEATS --ablation +NSA
 
@@ -19,15 +21,30 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
+import cv2
+import numpy as np
 import yaml
 
 from strongsort_reid.utils.atomic import atomic_write_text
-from strongsort_reid.utils.motchallenge import list_sequences, write_results
+from strongsort_reid.utils.motchallenge import (
+    MOTDetections,
+    image_paths,
+    list_sequences,
+    read_seqinfo,
+    write_results,
+)
 
 from ...strongsort import StrongSORT, StrongSORTConfig
 from ...strongsort.config import ABLATION_STEPS, DEFAULT_CONFIG_PATH, ablation_overrides
-from ..postprocess import gsi, linear_interpolation
+from ..postprocess import (
+    DetectionFeatures,
+    apply_postprocess,
+    linear_interpolation,
+    parse_steps,
+    tracker_settings,
+)
 from ..runs import track_sequence
 
 PROG = "strongsort-track track-mot"
@@ -75,12 +92,28 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="device of the ReID model")
     parser.add_argument(
         "--postprocess",
-        choices=("none", "gsi", "linear"),
-        default="none",
-        help="offline interpolation of the results (GSI: interval 20, tau 10)",
+        type=postprocess_chain,
+        default=(),
+        metavar="CHAIN",
+        help="offline post-processing: none, linear, or a comma list of aflink (appearance-free "
+        "link, StrongSORT++), link (appearance-aware link) and gsi (interval 20, tau 10), "
+        "applied in the given order, e.g. aflink,gsi",
+    )
+    parser.add_argument(
+        "--aflink-weights", type=Path, help="AFLink weights (default: the shipped ones)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
+
+
+def postprocess_chain(text: str):
+    """``--postprocess`` value: ``"linear"``, or the steps of a chain (``()`` for none)."""
+    if text.strip().lower() == "linear":
+        return "linear"
+    try:
+        return parse_steps(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_overrides(pairs) -> dict:
@@ -98,10 +131,43 @@ def write_config(path: Path, config: StrongSORTConfig) -> Path:
     return atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
 
 
+def link_features(
+    rows: np.ndarray, seq_dir: Path, features_path: Optional[Path], tracker: StrongSORT
+) -> DetectionFeatures:
+    """Appearance for the ``link`` step: the detections of ``det.txt`` with their precomputed
+    embeddings (``features_path``), else the tracker's embedder run again on the result boxes
+    of the frames whose image exists."""
+    if features_path is not None:
+        detections = MOTDetections(seq_dir / "det" / "det.txt", features_path)
+        return DetectionFeatures(detections.frames, detections.boxes, detections.features)
+    images = image_paths(seq_dir, read_seqinfo(seq_dir))
+    rows = rows[np.isin(rows[:, 0], list(images))]
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]  # embeddings are computed frame by frame
+    boxes = np.concatenate([rows[:, 2:4], rows[:, 2:4] + rows[:, 4:6]], axis=1)
+    embeddings = []
+    for frame in np.unique(rows[:, 0]).astype(int):
+        image = cv2.imread(str(images[frame]), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"cannot read image {images[frame]}")
+        features = tracker.embedder.from_frame(image, boxes[rows[:, 0] == frame])
+        embeddings.append(np.asarray(features[0] if isinstance(features, tuple) else features))
+    if not embeddings:
+        return DetectionFeatures(np.empty(0), np.empty((0, 4)), np.empty((0, 1)))
+    return DetectionFeatures(rows[:, 0], boxes, np.concatenate(embeddings))
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    legacy_linear = args.postprocess == "linear"
+    chain = () if legacy_linear else args.postprocess
+    aflink_model = None
+    if "aflink" in chain:
+        from ..postprocess.aflink import load_aflink
+
+        aflink_model = load_aflink(args.aflink_weights)
     steps = ablation_overrides(args.ablation) if args.ablation else {}
-    config = StrongSORTConfig.from_yaml(args.config, **{**steps, **parse_overrides(args.set)})
+    settings = {**steps, **tracker_settings(chain), **parse_overrides(args.set)}
+    config = StrongSORTConfig.from_yaml(args.config, **settings)
     sequences = list_sequences(args.mot_root)
     if args.seqs:
         by_name = {p.name: p for p in sequences}
@@ -123,10 +189,12 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         rows = track_sequence(seq_dir, tracker, features, progress=progress)
         elapsed = time.perf_counter() - start
-        if args.postprocess == "gsi":
-            rows = gsi(rows)
-        elif args.postprocess == "linear":
+        if legacy_linear:
             rows = linear_interpolation(rows)
+        elif chain:
+            source = link_features(rows, seq_dir, features, tracker) if "link" in chain else None
+            frame_rate = read_seqinfo(seq_dir).frame_rate
+            rows = apply_postprocess(rows, chain, source, frame_rate, aflink_model)
         path = write_results(args.output / f"{seq_dir.name}.txt", rows)
         frames = tracker.stats["frames"]
         print(

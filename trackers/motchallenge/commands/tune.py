@@ -56,8 +56,8 @@ def main(argv: Optional[List[str]] = None, prog: str = "strongsort-track tune") 
         start = time.perf_counter()
         post = None if args.postprocess == "none" else args.postprocess
         result = tune(
-            sequences, args.mot_root, configured(args), args.trials, args.objective, fixed,
-            args.seed, post,
+            sequences, args.mot_root, configured(args, chain=(post,) if post else ()),
+            args.trials, args.objective, fixed, args.seed, post,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
