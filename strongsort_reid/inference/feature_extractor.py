@@ -27,15 +27,29 @@ import torch
 from torch.nn import functional as F
 
 from strongsort_reid.inference.backends import half_dtype
-from strongsort_reid.inference.formats import backend_for_model, format_of, open_runtime
+from strongsort_reid.inference.formats import (
+    RUNTIMES_FOR,
+    backend_for_model,
+    format_of,
+    open_runtime,
+    runtime_for_export,
+)
 from strongsort_reid.inference.metadata import ExportMetadata
-from strongsort_reid.inference.options import BACKENDS, as_tuple, pick_backend, resolve_device
+from strongsort_reid.inference.options import (
+    BACKENDS,
+    as_tuple,
+    openvino_precision,
+    pick_backend,
+    resolve_device,
+)
 from strongsort_reid.inference.preprocess import (
     check_boxes,
     check_channel_order,
     check_image,
     clip_boxes,
+    is_pil_image,
     normalize_batch,
+    pil_pixels,
     read_image,
     resize_to_rgb,
 )
@@ -72,14 +86,19 @@ class FeatureExtractor:
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda[:N]"``; for OpenVINO
             also its device names (``"GPU"``, ``"NPU"``).
         batch_size: Images per network call; larger inputs are processed in chunks.
-        half: On CUDA, compute in float16 (``True``/``"fp16"``) or bfloat16 (``"bf16"``);
-            ignored with a warning on the CPU, where it is slower than float32.
+        half: On CUDA, compute in float16 (``True``/``"fp16"``) or bfloat16 (``"bf16"``).
+            On the CPU ``"bf16"`` runs OpenVINO in bf16 (fast on AMX / AVX-512 BF16 CPUs);
+            otherwise ignored with a warning on the CPU, where it is slower than float32.
         backend: ``"torch"`` (BatchNorm folded, channels_last; on the CPU frozen graphs
             built automatically), ``"torchscript"``, ``"onnx"`` (onnxruntime) or
-            ``"openvino"``. Given PyTorch weights, the non-torch backends convert the
-            network in memory at start-up (about a second). ``"auto"``: an export's own
-            runtime, else the fastest one installed for ``device`` (see
-            :func:`~strongsort_reid.inference.options.pick_backend`).
+            ``"openvino"`` (which also runs ``.onnx`` files, int8 ones included). Given
+            PyTorch weights, the non-torch backends convert the network in memory at
+            start-up (about a second). ``"auto"``: for an export its own runtime (OpenVINO
+            for int8 ONNX files, see
+            :func:`~strongsort_reid.inference.formats.runtime_for_export`), else the fastest
+            one installed for ``device`` (see
+            :func:`~strongsort_reid.inference.options.pick_backend`; OpenVINO then computes
+            in bf16 on CPUs that have it, cosine to float32 >= 0.99 on real crops).
         num_threads: CPU threads for ONNX Runtime / OpenVINO (default: ``torch``'s setting).
             The torch backends use ``torch.set_num_threads``.
 
@@ -117,9 +136,15 @@ class FeatureExtractor:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = batch_size
         export_format = format_of(model_path)
+        requested_backend = backend
         if backend == "auto":
-            backend = export_format or pick_backend(backend, device)
+            backend = (
+                runtime_for_export(model_path, device)
+                if export_format
+                else pick_backend(backend, device)
+            )
         self.device, ov_device = resolve_device(device, backend)
+        precision = openvino_precision(requested_backend, backend, half, ov_device)
         requested_size = as_tuple(image_size, "image_size", 2, int)
         if requested_size is not None and min(requested_size) < 1:
             raise ValueError(f"image_size must be positive (height, width), got {image_size!r}")
@@ -130,13 +155,14 @@ class FeatureExtractor:
 
         self.model = None
         if export_format is not None:
-            if export_format != backend:
+            if backend not in RUNTIMES_FOR[export_format]:
                 raise ValueError(
-                    f"model_path {model_path} is a {export_format} export; "
-                    f"use backend={export_format!r} (got backend={backend!r})"
+                    f"model_path {model_path} is a {export_format} export; use backend="
+                    f"{' or '.join(map(repr, RUNTIMES_FOR[export_format]))} "
+                    f"(got backend={backend!r})"
                 )
             self.backend = open_runtime(
-                backend, Path(model_path), self.device, ov_device, num_threads
+                backend, Path(model_path), self.device, ov_device, num_threads, None, precision
             )
             defaults = self.backend.metadata
             if defaults is not None and defaults.arch != model_name:
@@ -146,9 +172,9 @@ class FeatureExtractor:
         else:
             # Called here so that their warnings point at the caller's line.
             loaded = load_reid_model(model_name, model_path)
-            dtype = half_dtype(self.device, half)
+            dtype = torch.float32 if precision else half_dtype(self.device, half)
             defaults, size = self._use_weights(
-                loaded, requested_size, backend, dtype, ov_device, num_threads
+                loaded, requested_size, backend, dtype, ov_device, num_threads, precision
             )
         if self.backend.input_size is not None and tuple(self.backend.input_size) != tuple(size):
             raise ValueError(
@@ -170,6 +196,7 @@ class FeatureExtractor:
         dtype: torch.dtype,
         ov_device: str,
         num_threads: Optional[int],
+        precision: Optional[str],
     ) -> Tuple[Optional[WeightsEntry], Tuple[int, int]]:
         """Run the loaded PyTorch network on ``backend`` (sets :attr:`model` and :attr:`backend`).
 
@@ -191,7 +218,7 @@ class FeatureExtractor:
             format=backend,
         )
         self.backend = backend_for_model(
-            self.model, backend, metadata, self.device, ov_device, num_threads, dtype
+            self.model, backend, metadata, self.device, ov_device, num_threads, dtype, precision
         )
         return defaults, size
 
@@ -294,8 +321,8 @@ class FeatureExtractor:
         if isinstance(item, np.ndarray):
             image = check_image(item, name)
             return lambda: (image, channel_order)
-        if _is_pil_image(item):
-            return lambda: (_pil_pixels(item), "rgb")
+        if is_pil_image(item):
+            return lambda: (pil_pixels(item), "rgb")
         raise ValueError(
             f"{name} must be a path, a numpy uint8 image or a PIL image, got {type(item).__name__}"
         )
@@ -350,21 +377,6 @@ class FeatureExtractor:
             f"image_size={self.image_size}, feature_dim={self.feature_dim}, "
             f"batch_size={self.batch_size})"
         )
-
-
-def _is_pil_image(item) -> bool:
-    try:
-        from PIL import Image
-    except ImportError:
-        return False
-    return isinstance(item, Image.Image)
-
-
-def _pil_pixels(image) -> np.ndarray:
-    """RGB(A) or grayscale ``uint8`` pixels of a PIL image (other modes converted to RGB)."""
-    if image.mode not in ("RGB", "RGBA", "L"):
-        image = image.convert("RGB")
-    return np.asarray(image)
 
 
 def build_extractor(weights: PathLike, arch: Optional[str] = None, **kwargs) -> FeatureExtractor:

@@ -35,6 +35,8 @@ class ExportMetadata:
         batch_size: The fixed batch size when ``dynamic_batch`` is False.
         half: Whether the network computes in float16.
         format: ``"onnx"``, ``"openvino"`` or ``"torchscript"``.
+        int8: Whether the network is statically quantised to int8 (QDQ operations).
+        calibration: How the int8 ranges were calibrated (``""`` for float networks).
     """
 
     arch: str
@@ -48,6 +50,8 @@ class ExportMetadata:
     batch_size: int = 1
     half: bool = False
     format: str = ""
+    int8: bool = False
+    calibration: str = ""
 
     def to_json(self) -> str:
         """Serialise to a JSON string."""
@@ -72,6 +76,21 @@ class ExportMetadata:
                 batch_size=int(data.get("batch_size", 1)),
                 half=bool(data.get("half", False)),
                 format=str(data.get("format", "")),
+                int8=bool(data.get("int8", False)),
+                calibration=str(data.get("calibration", "")),
             )
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def read_onnx_metadata(path) -> Optional[ExportMetadata]:
+    """The :class:`ExportMetadata` stored in an ONNX file's ``metadata_props``, else ``None``.
+
+    For runtimes that do not expose them (OpenVINO reading an ``.onnx`` file).
+    """
+    from strongsort_reid.inference.compat import import_optional
+
+    onnx = import_optional("onnx", "reading ONNX metadata")
+    model = onnx.load(str(path), load_external_data=False)
+    props = {entry.key: entry.value for entry in model.metadata_props}
+    return ExportMetadata.from_json(props.get(METADATA_KEY))

@@ -11,6 +11,7 @@ from typing import Callable, Optional, Tuple, Union
 import torch
 
 from strongsort_reid.inference.backends.base import RUNTIMES
+from strongsort_reid.inference.compat import openvino_core
 
 # What ``FeatureExtractor(backend=...)`` accepts: a runtime, or "auto" (see pick_backend).
 BACKENDS = ("auto", *RUNTIMES)
@@ -20,8 +21,11 @@ def pick_backend(backend: str, device: Union[str, torch.device]) -> str:
     """The runtime ``backend`` stands for: itself, or for ``"auto"`` the fastest one installed.
 
     ``"auto"`` is PyTorch on CUDA (``device`` ``"cuda[:N]"``, or ``"auto"`` with CUDA
-    available); on the CPU OpenVINO if it is importable, else ONNX Runtime if it is, else
-    PyTorch.
+    available). On the CPU: OpenVINO when the CPU computes bf16 natively (AMX or AVX-512
+    BF16; the extractor then runs it in bf16, see :func:`openvino_precision`), else ONNX
+    Runtime, else OpenVINO, else PyTorch, whichever is importable first. Measured on OSNet
+    x0.25 at batch 32 (one thread, CPU time): ONNX Runtime f32 ~300 crops/s, OpenVINO f32
+    ~250, OpenVINO bf16 ~430.
     """
     if backend != "auto":
         return backend
@@ -30,13 +34,40 @@ def pick_backend(backend: str, device: Union[str, torch.device]) -> str:
         return "torch"
     if device == "auto" and torch.cuda.is_available():
         return "torch"
-    for module, name in (("openvino", "openvino"), ("onnxruntime", "onnx")):
+    if cpu_has_bf16():
+        return "openvino"
+    for module, name in (("onnxruntime", "onnx"), ("openvino", "openvino")):
         try:
             __import__(module)
         except ImportError:
             continue
         return name
     return "torch"
+
+
+def cpu_has_bf16() -> bool:
+    """Whether OpenVINO is installed and reports native bf16 compute on the CPU."""
+    try:
+        core = openvino_core()
+    except ImportError:
+        return False
+    return "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def openvino_precision(
+    backend: str, runtime: str, half: Union[bool, str], ov_device: str
+) -> Optional[str]:
+    """OpenVINO's float compute precision for a FeatureExtractor (``None``: the backend's rule).
+
+    ``"bf16"`` when OpenVINO runs on the CPU and either ``half="bf16"`` was asked for, or the
+    backend was chosen by ``"auto"`` with no ``half``: on OSNet x0.25 bf16 is ~1.7x OpenVINO's
+    f32 speed with a cosine similarity to f32 of 0.999 mean / 0.994 min on real crops.
+    """
+    if runtime != "openvino" or ov_device.upper() != "CPU":
+        return None
+    if half == "bf16" or (backend == "auto" and not half):
+        return "bf16"
+    return None
 
 
 def resolve_device(device: Union[str, torch.device], backend: str) -> Tuple[torch.device, str]:

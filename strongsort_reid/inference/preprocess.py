@@ -215,3 +215,19 @@ def normalize_batch(
     x.mul_(torch.tensor(scale, device=device).view(1, 3, 1, 1))
     x.add_(torch.tensor(shift, device=device).view(1, 3, 1, 1))
     return x if dtype == torch.float32 else x.to(dtype)
+
+
+def is_pil_image(item) -> bool:
+    """True for a ``PIL.Image.Image`` (False when PIL is not installed)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return False
+    return isinstance(item, Image.Image)
+
+
+def pil_pixels(image) -> np.ndarray:
+    """RGB(A) or grayscale ``uint8`` pixels of a PIL image (other modes converted to RGB)."""
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGB")
+    return np.asarray(image)

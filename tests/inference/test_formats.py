@@ -6,7 +6,7 @@ import zipfile
 import pytest
 import torch
 
-from strongsort_reid.inference import BACKENDS, FORMATS, SUFFIXES, format_of, pick_backend
+from strongsort_reid.inference import BACKENDS, FORMATS, SUFFIXES, format_of, options, pick_backend
 
 
 def test_every_format_has_a_suffix_that_maps_back_to_it(tmp_path):
@@ -49,3 +49,22 @@ def test_pick_backend_prefers_openvino_then_onnxruntime_on_the_cpu(monkeypatch):
     except ImportError:
         pytest.skip("onnxruntime is not installed")
     assert pick_backend("auto", "cpu") == "onnx"
+
+
+def test_auto_prefers_openvino_only_on_cpus_with_native_bf16(monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(options, "cpu_has_bf16", lambda: True)
+    assert pick_backend("auto", "cpu") == "openvino"
+    monkeypatch.setattr(options, "cpu_has_bf16", lambda: False)
+    assert pick_backend("auto", "cpu") == "onnx"
+
+
+def test_openvino_precision_rules():
+    # auto without half: bf16 on the OpenVINO CPU device; an explicit backend stays f32
+    assert options.openvino_precision("auto", "openvino", False, "CPU") == "bf16"
+    assert options.openvino_precision("openvino", "openvino", False, "CPU") is None
+    assert options.openvino_precision("openvino", "openvino", "bf16", "CPU") == "bf16"
+    assert options.openvino_precision("auto", "openvino", True, "CPU") is None
+    assert options.openvino_precision("auto", "openvino", False, "GPU") is None
+    assert options.openvino_precision("auto", "onnx", "bf16", "CPU") is None

@@ -65,4 +65,3 @@ class InferenceBackend:
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         """Run the network on a batch it accepts as is."""
         raise NotImplementedError
-
