@@ -1,12 +1,19 @@
 """Benchmark the demo end to end: per-stage ms/frame and overall FPS on the shared videos.
 
 Runs what ``strongsort-track`` runs (decode -> detect -> embed -> StrongSORT -> write the annotated
-video and the MOT file) with the shared YOLOv8n-int8 ONNX and osnet_x0_25_msmt17, in two set-ups:
+video and the MOT file) with osnet_x0_25_msmt17 and a YOLOv8n, in three set-ups:
 
-* ``stock``: the detector file as ultralytics runs it (ONNX Runtime), the PyTorch ReID backend,
-  everything in the main thread — what a plain integration of the same models does;
-* ``default``: the demo's defaults (detector converted to OpenVINO, ``--reid-backend auto``,
-  decoding and encoding in background threads).
+* ``stock``: the shared YOLOv8n-int8 ONNX (dynamically quantised weights) as ultralytics runs it
+  (ONNX Runtime), the PyTorch ReID backend, everything in the main thread - what a plain
+  integration of the same models does;
+* ``previous``: the demo's defaults with the shared detector file and ECC with the authors'
+  criteria (100 iterations, eps 1e-5), otherwise as ``default``;
+* ``default``: the demo's defaults (the bundled detector, run by the direct OpenVINO detector,
+  ``--reid-backend auto``, the default tracker configuration, decoding and encoding in
+  background threads).
+
+Runs alternate between the set-ups (run 1 of each, then run 2...), so that a busy machine
+slows them alike.
 
 Example:
     python scripts/bench_demo.py --frames 200 --runs 3
@@ -21,6 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from strongsort_reid.weights import DEFAULT_DETECTOR
 from trackers.app.detectors import build_detector
 from trackers.app.embedder import build_reid_embedder
 from trackers.app.loop import STAGES, run_tracking
@@ -29,9 +37,20 @@ from trackers.app.writers import MOTResultWriter, VideoWriter
 from trackers.strongsort import StrongSORT
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_DETECTOR = "data/detectors/yolov8n_int8.onnx"
+AUTHORS_ECC = dict(ecc_max_iter=100, ecc_eps=1e-5)
 SETUPS = {
-    "stock": dict(runtime="native", reid_backend="torch", overlap=False),
-    "default": dict(runtime="auto", reid_backend="auto", overlap=True),
+    "stock": dict(
+        detector=SHARED_DETECTOR, runtime="native", reid_backend="torch", overlap=False, tracker={}
+    ),
+    "previous": dict(
+        detector=SHARED_DETECTOR,
+        runtime="auto",
+        reid_backend="auto",
+        overlap=True,
+        tracker=AUTHORS_ECC,
+    ),
+    "default": dict(detector=None, runtime="auto", reid_backend="auto", overlap=True, tracker={}),
 }
 
 
@@ -49,7 +68,7 @@ def run_once(video: Path, shared: Path, setup: dict, frames: int, out: Path):
     """One demo run; returns its :class:`~trackers.app.loop.RunSummary`."""
     detector = build_detector(
         "yolo",
-        str(shared / "data" / "detectors" / "yolov8n_int8.onnx"),
+        str(shared / setup["detector"]) if setup["detector"] else DEFAULT_DETECTOR,
         device="cpu",
         runtime=setup["runtime"],
         say=lambda _m: None,
@@ -61,7 +80,7 @@ def run_once(video: Path, shared: Path, setup: dict, frames: int, out: Path):
         require=True,
         say=lambda _m: None,
     )
-    tracker = StrongSORT()
+    tracker = StrongSORT(**setup["tracker"])
     with open_source(video) as source:
         return run_tracking(
             source,
@@ -86,18 +105,20 @@ def main(argv=None) -> int:
             if not video.is_file():
                 print(f"missing {video}", file=sys.stderr)
                 return 1
-            fps = {}
-            for setup_name in args.setups:
-                summaries = [
-                    run_once(video, args.shared, SETUPS[setup_name], args.frames, Path(scratch))
-                    for _ in range(args.runs)
-                ]
-                best = sorted(summaries, key=lambda s: s.fps)[len(summaries) // 2]
-                fps[setup_name] = statistics.median(s.fps for s in summaries)
-                rows.append((name, setup_name, best, fps[setup_name], fps))
+            summaries = {name: [] for name in args.setups}
+            for _ in range(args.runs):
+                for setup_name in args.setups:
+                    summary = run_once(
+                        video, args.shared, SETUPS[setup_name], args.frames, Path(scratch)
+                    )
+                    summaries[setup_name].append(summary)
+            fps = {name: statistics.median(s.fps for s in runs) for name, runs in summaries.items()}
+            for setup_name, runs in summaries.items():
+                median_run = sorted(runs, key=lambda s: s.fps)[len(runs) // 2]
+                rows.append((name, setup_name, median_run, fps[setup_name], fps))
     load = os.getloadavg()[0]
     print(
-        f"# demo end to end: YOLOv8n-int8 ONNX + osnet_x0_25_msmt17, CPU, {os.cpu_count()} cores, "
+        f"# demo end to end: YOLOv8n + osnet_x0_25_msmt17, CPU, {os.cpu_count()} cores, "
         f"{args.frames} frames x {args.runs} runs (median run shown), load average {load:.1f}"
     )
     header = "| video | set-up | " + " | ".join(f"{s} ms" for s in STAGES)

@@ -6,7 +6,9 @@
   first turned back into float convolutions with the dequantised weights: CPU runtimes execute
   ``ConvInteger`` through slow generic kernels (the shared YOLOv8n-int8 takes about 150 ms per
   640x640 frame with ONNX Runtime on two cores, about 45 ms after this), and the float model is
-  at least as accurate as the int8 one it comes from.
+  at least as accurate as the int8 one it comes from. Statically quantised (QDQ) models, such
+  as those :mod:`trackers.app.detectors.quantize` writes, are converted as they are: OpenVINO
+  runs their convolutions in int8.
 
 Conversions are cached keyed by the file's content (see :func:`detector_cache`), so they run once.
 """
