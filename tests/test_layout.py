@@ -49,14 +49,22 @@ FORBIDDEN = {
         "strongsort_reid.engine",
         "strongsort_reid.commands",
     ),
-    "trackers.strongsort": ("trackers.app", "trackers.motchallenge", "trackers.integrations"),
-    "trackers.cmc": ("trackers.app", "trackers.motchallenge", "trackers.integrations"),
-    "trackers.motchallenge": ("trackers.app", "trackers.integrations"),
-    "trackers.app": ("trackers.integrations",),
+    "trackers.strongsort": (
+        "trackers.app", "trackers.motchallenge", "trackers.integrations", "trackers.adapt",
+    ),
+    "trackers.cmc": (
+        "trackers.app", "trackers.motchallenge", "trackers.integrations", "trackers.adapt",
+    ),
+    "trackers.motchallenge": ("trackers.app", "trackers.integrations", "trackers.adapt"),
+    "trackers.app": ("trackers.integrations", "trackers.adapt"),
+    "trackers.integrations": ("trackers.adapt",),
 }
 # Command-line programs wire the layers together: the MOTChallenge benchmark programs may build
-# the application's detector and embedder.
-ALLOWED = {("trackers.motchallenge.commands", "trackers.app")}
+# the application's detector and embedder, and strongsort-track's table lists adapt.
+ALLOWED = {
+    ("trackers.motchallenge.commands", "trackers.app"),
+    ("trackers.app.cli", "trackers.adapt"),
+}
 
 
 def _source_files() -> Dict[str, Path]:

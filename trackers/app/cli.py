@@ -34,6 +34,7 @@ import yaml
 
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
+from ..adapt import command as adapt_command
 from ..motchallenge.commands import bench, eval_mot, track_mot, train_aflink, tune
 from ..strongsort import StrongSORT
 from . import offline
@@ -364,6 +365,10 @@ COMMANDS: Dict[str, Tuple[Callable[[Optional[List[str]]], int], str]] = {
     "bench": (bench.main, "score tracker configurations on MOT sequences from a cache"),
     "tune": (tune.main, "search the tracker's parameters on annotated sequences (Optuna)"),
     "train-aflink": (train_aflink.main, "train the AFLink tracklet-link model on MOT ground truth"),
+    "adapt": (
+        adapt_command.main,
+        "adapt the ReID model to a camera without labels (pseudo-identities from tracks)",
+    ),
 }
 
 

@@ -1,0 +1,197 @@
+"""``adapt(source)``: fit the ReID model to one camera without labels.
+
+Each round tracks the source (with the starting weights, then with the previous round's), mines
+pseudo-identities from the tracks (:mod:`.mining`), cuts their crops (:mod:`.dataset`) and
+fine-tunes the *starting* weights on them (:mod:`.finetune`): later rounds only improve the
+pseudo-identities, so errors do not compound and the distillation always pulls towards the
+original model. The last round's checkpoint is the result.
+
+>>> result = adapt("video.mp4", minutes=3)                       # doctest: +SKIP
+>>> StrongSORT(reid_weights=result.weights)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Optional, Sequence, Union
+
+from strongsort_reid.engine.config import RecipeConfig
+from strongsort_reid.models.weights import infer_arch, resolve_weights
+from strongsort_reid.weights import DEFAULT_DETECTOR
+
+from .compare import cuhk01_scores, has_ground_truth, tracking_scores
+from .dataset import write_crops
+from .finetune import FineTuneOptions, fine_tune, load_recipe
+from .mining import MiningConfig, mine_identities
+from .report import AdaptResult, RoundReport
+from .tracking import TrackingSettings, track_source
+
+PathLike = Union[str, Path]
+
+
+class TooFewIdentities(ValueError):
+    """The tracks hold fewer than two pseudo-identities: nothing to learn from."""
+
+
+def default_output(source: str) -> Path:
+    """A fresh ``runs/adapt/<source name>[-N]``."""
+    name = Path(str(source).rstrip("/")).stem or "source"
+    base = folder = Path("runs") / "adapt" / name
+    number = 2
+    while folder.exists():
+        folder, number = base.with_name(f"{name}-{number}"), number + 1
+    return folder
+
+
+def adapt(
+    source: PathLike,
+    output: Optional[PathLike] = None,
+    reid_weights: str = "osnet_x0_25_msmt17",
+    minutes: float = 2.0,
+    rounds: int = 1,
+    recipe: Optional[PathLike] = None,
+    recipe_overrides: Sequence[str] = (),
+    mining: Optional[MiningConfig] = None,
+    training: Optional[FineTuneOptions] = None,
+    tracking: Optional[TrackingSettings] = None,
+    cuhk01_root: Optional[PathLike] = None,
+    evaluate: bool = True,
+    say: Callable[[str], None] = lambda _message: None,
+    progress: bool = False,
+) -> AdaptResult:
+    """Adapt ``reid_weights`` to ``source`` and write the weights and the report.
+
+    Args:
+        source: A video, image folder/glob or MOTChallenge sequence folder.
+        output: Output folder (default: :func:`default_output`); the adapted checkpoint is
+            ``<output>/<arch>_adapted.pth``, the report ``report.json`` / ``report.txt``.
+        reid_weights: Starting weights (registered name or checkpoint path).
+        minutes: Fine-tune time budget per round (overrides ``training.minutes``).
+        rounds: Track-mine-fine-tune rounds (>= 1).
+        recipe, recipe_overrides: Training recipe YAML (default: the built-in
+            :data:`~trackers.adapt.finetune.DEFAULT_RECIPE`) and ``section.key=value``
+            overrides.
+        mining: Pseudo-identity thresholds (default :class:`MiningConfig`).
+        training: Distillation, BatchNorm, epochs, seed (default :class:`FineTuneOptions`).
+        tracking: Detector, det file, tracker configuration, frame limit.
+        cuhk01_root: Folder holding CUHK01: report its rank-1/mAP before and after.
+        evaluate: Score the tracking before/after when ``source`` is a MOTChallenge sequence
+            with ``gt/gt.txt`` (the ground truth is read only for this score).
+        say: Where progress lines go.
+        progress: Show progress bars.
+
+    Raises:
+        TooFewIdentities: fewer than two pseudo-identities were mined.
+        ValueError, FileNotFoundError: bad source, weights, recipe or settings.
+    """
+    if rounds < 1 or minutes <= 0:
+        raise ValueError(f"rounds must be >= 1 and minutes > 0, got {rounds}, {minutes}")
+    source = str(source)
+    output = Path(output) if output is not None else default_output(source)
+    output.mkdir(parents=True, exist_ok=True)
+    start_weights = resolve_weights(reid_weights)
+    arch = infer_arch(reid_weights)
+    tracking = tracking or TrackingSettings(yolo_model=DEFAULT_DETECTOR)
+    training = replace(training or FineTuneOptions(), minutes=minutes)
+    config = load_recipe(Path(recipe) if recipe else None, recipe_overrides)
+    config = replace(config, model=replace(config.model, name=arch))
+    result = AdaptResult(
+        weights=output / f"{arch}_adapted.pth", source=source, start_weights=str(reid_weights)
+    )
+    plan = _Plan(config, mining or MiningConfig(), training, tracking, say, progress)
+    wall, cpu = time.perf_counter(), time.process_time()
+    current = start_weights
+    for number in range(1, rounds + 1):
+        folder = output / f"round{number}"
+        folder.mkdir(exist_ok=True)
+        target = result.weights if number == rounds else folder / f"{arch}_adapted.pth"
+        say(f"round {number}/{rounds}: tracking {source} with {current}")
+        report = _round(source, current, start_weights, folder, target, plan)
+        result.rounds.append(report)
+        current = target
+    result.wall_seconds = time.perf_counter() - wall
+    result.cpu_seconds = time.process_time() - cpu
+    if evaluate and has_ground_truth(source):
+        say("scoring the tracking before and after with the ground truth")
+        result.tracking = _compare_tracking(
+            source, start_weights, result.weights, tracking, output / "cache", say
+        )
+    if cuhk01_root is not None:
+        say("evaluating CUHK01 before and after")
+        result.cuhk01 = _compare_cuhk01(start_weights, result.weights, cuhk01_root, arch, training)
+    result.write(output)
+    return result
+
+
+@dataclass
+class _Plan:
+    """What every round uses."""
+
+    recipe: RecipeConfig
+    mining: MiningConfig
+    training: FineTuneOptions
+    tracking: TrackingSettings
+    say: Callable[[str], None]
+    progress: bool
+
+
+def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> RoundReport:
+    """Track, mine, write crops and fine-tune once."""
+    started = time.perf_counter()
+    rows, fps, summary = track_source(
+        source, tracked_with, plan.tracking, folder / "tracks.txt", plan.say, plan.progress
+    )
+    seconds = time.perf_counter() - started
+    identities = mine_identities(rows, fps, plan.mining)
+    stats = dict(identities.stats)
+    if identities.num_identities < 2:
+        raise TooFewIdentities(
+            f"only {identities.num_identities} pseudo-identities in {summary.frames} frames of "
+            f"{source} ({stats['tracks']} tracks): adapt needs people tracked for at least "
+            f"{plan.mining.min_frames} frames without occlusion (a longer source, or lower "
+            "min_frames / min_height)"
+        )
+    crops = folder / "crops"
+    stats["crops_written"] = write_crops(identities, source, crops, plan.tracking.max_frames)
+    plan.say(
+        f"{stats['identities']} pseudo-identities, {stats['crops_written']} crops, "
+        f"{stats['negative_pairs']} co-occurrence negative pairs; fine-tuning"
+    )
+    tuned = fine_tune(
+        crops, identities.cooccur, start_weights, target, plan.recipe, plan.training, plan.say
+    )
+    return RoundReport(
+        tracked_with=str(tracked_with),
+        frames=summary.frames,
+        tracking_seconds=seconds,
+        mining=stats,
+        epochs=tuned.epochs,
+        training_seconds=tuned.seconds,
+        stopped_by=tuned.stopped_by,
+        weights=str(target),
+    )
+
+
+def _compare_cuhk01(before, after, root, arch, training: FineTuneOptions):
+    """CUHK01 rank-1 and mAP of both weights."""
+    return {
+        label: cuhk01_scores(weights, Path(root), arch, training.use_gpu)
+        for label, weights in (("before", before), ("after", after))
+    }
+
+
+def _compare_tracking(source, before, after, tracking: TrackingSettings, cache, say):
+    """Tracking scores of both weights on a sequence with ground truth (same detections)."""
+    seq = Path(source).resolve()
+    use_det_file = tracking.det_file is not None
+    if use_det_file and Path(tracking.det_file).resolve() != seq / "det" / "det.txt":
+        say("tracking not scored: --det-file is not the sequence's det/det.txt")
+        return None
+    return {
+        label: tracking_scores(
+            seq, weights, tracking.yolo_model, use_det_file, tracking.tracker_config, cache, say
+        )
+        for label, weights in (("before", before), ("after", after))
+    }

@@ -1,0 +1,266 @@
+"""Fine-tune the ReID model on mined crops with the project's engine, within a time budget.
+
+The training recipe (model, input size, augmentations, P x K sampling, optimizer, loss weights)
+is a :class:`~strongsort_reid.engine.config.RecipeConfig`: :data:`DEFAULT_RECIPE` unless a
+recipe YAML is given (any of ``configs/*.yaml``); the data section's dataset is replaced by the
+crops, and ``model.load_weights`` by the starting weights. Epochs run until ``train.max_epoch``
+or until the time budget is spent (checked before every batch).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from strongsort_reid.data import ImageDataManager
+from strongsort_reid.engine import build_checkpoint, set_random_seed
+from strongsort_reid.engine.config import (
+    RecipeConfig,
+    apply_overrides,
+    config_from_dict,
+    load_config,
+)
+from strongsort_reid.engine.recipe import build_reid_model
+from strongsort_reid.optim import build_lr_scheduler, build_optimizer
+from strongsort_reid.utils.checkpoint import save_checkpoint
+
+from .objective import AdaptEngine, BudgetExhausted
+
+# Low learning rate, few epochs, mild augmentation: the crops come from one camera and a few
+# minutes of video, so the starting model should move, not be replaced. No identity cross
+# entropy by default (loss.weight_x=0): it would push apart the fragments of one person that
+# the mining cut at gaps, and its fresh classifier needs a classifier-only epoch
+# (train.fixbase_epoch) that a few minutes on two cores cannot spare; the triplet uses only the
+# guaranteed negatives. Enable it with loss.weight_x=1 train.fixbase_epoch=1.
+DEFAULT_RECIPE: Dict[str, Dict[str, object]] = {
+    "model": {"name": "osnet_x0_25", "pretrained": False},
+    "data": {
+        "height": 256,
+        "width": 128,
+        "transforms": ["random_flip", "random_crop", "color_jitter"],
+        "train_sampler": "RandomIdentitySampler",
+        "num_instances": 4,
+        "workers": 0,
+    },
+    "loss": {"name": "triplet", "margin": 0.3, "weight_t": 1.0, "weight_x": 0.0},
+    "train": {
+        "optim": "adam",
+        "lr": 3.0e-5,
+        "weight_decay": 5.0e-4,
+        "lr_scheduler": "single_step",
+        "stepsize": [1000],
+        "max_epoch": 8,
+        "batch_size": 32,
+        "fixbase_epoch": 0,
+        "open_layers": ["classifier"],
+        "print_freq": 1000,
+        "seed": 1,
+    },
+}
+
+
+@dataclass
+class FineTuneOptions:
+    """Adaptation settings on top of the recipe.
+
+    Attributes:
+        minutes: Time budget of the fine-tune in minutes: no batch starts after it (the
+            first always runs). A run stopped by the budget depends on the machine's speed;
+            ``max_epochs`` with an ample budget reproduces exactly.
+        max_epochs: Cap on the epochs (``None``: the recipe's ``train.max_epoch``).
+        distill_weight: Weight of the feature distillation to the starting model (0: off).
+        freeze_bn: Keep the starting model's BatchNorm statistics.
+        seed: Seed of every random generator (``None``: the recipe's ``train.seed``).
+        use_gpu: Train on CUDA when available.
+    """
+
+    minutes: float = 2.0
+    max_epochs: Optional[int] = None
+    distill_weight: float = 1.0
+    freeze_bn: bool = True
+    seed: Optional[int] = None
+    use_gpu: bool = False
+
+
+@dataclass
+class FineTuneResult:
+    """Weights written and what each epoch did.
+
+    Attributes:
+        weights: The adapted checkpoint (torchreid format, loads by path everywhere).
+        epochs: Per epoch: the means of the batch statistics, ``batches``, ``seconds``, ``lr``.
+        seconds: Wall time of the fine-tune.
+        stopped_by: ``"max_epoch"`` or ``"time budget"``.
+    """
+
+    weights: Path
+    epochs: List[Dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped_by: str = "max_epoch"
+
+
+def load_recipe(path: Optional[Path] = None, overrides: Sequence[str] = ()) -> RecipeConfig:
+    """The recipe at ``path`` (a training YAML), or :data:`DEFAULT_RECIPE`, with
+    ``section.key=value`` overrides."""
+    if path is not None:
+        return load_config(path, list(overrides))
+    return config_from_dict(apply_overrides(copy.deepcopy(DEFAULT_RECIPE), list(overrides)))
+
+
+def _crops_recipe(recipe: RecipeConfig, crops: Path, weights: Path, identities: int):
+    """``recipe`` reading the crop folder and starting from ``weights``; the batch shrinks to
+    what the identities can fill (P >= 2)."""
+    k = recipe.data.num_instances
+    batch = min(recipe.train.batch_size, k * max(2, identities))
+    data = replace(
+        recipe.data,
+        root=str(crops),
+        sources=["folder"],
+        targets=["folder"],
+        dataset_kwargs={"folder": {"test_ratio": 0.0}},
+    )
+    return replace(
+        recipe,
+        data=data,
+        model=replace(recipe.model, load_weights=str(weights), resume=""),
+        train=replace(recipe.train, batch_size=batch - batch % k),
+        loss=replace(recipe.loss, name="triplet"),
+    )
+
+
+def _datamanager(recipe: RecipeConfig, seed: int, use_gpu: bool) -> ImageDataManager:
+    data = recipe.data
+    return ImageDataManager(
+        root=data.root,
+        sources=data.sources,
+        height=data.height,
+        width=data.width,
+        transforms=data.transforms,
+        norm_mean=data.norm_mean,
+        norm_std=data.norm_std,
+        use_gpu=use_gpu,
+        batch_size_train=recipe.train.batch_size,
+        workers=data.workers,
+        num_instances=data.num_instances,
+        train_sampler=data.train_sampler,
+        seed=seed,
+        dataset_kwargs=data.dataset_kwargs,
+        verbose=False,
+    )
+
+
+def _label_of_pid(datamanager: ImageDataManager) -> torch.Tensor:
+    """The pseudo-identity of each dataset pid, read from the crop folder names."""
+    labels = {}
+    for path, pid, _camid, _dsetid in datamanager.train_set.train:
+        labels[pid] = int(Path(path).parent.name)
+    if sorted(labels) != list(range(datamanager.num_train_pids)):
+        raise ValueError("crop folder relabelling is not contiguous")
+    return torch.as_tensor([labels[pid] for pid in range(len(labels))], dtype=torch.int64)
+
+
+def _optimizer_and_scheduler(model, train):
+    optimizer = build_optimizer(
+        model,
+        optim=train.optim,
+        lr=train.lr,
+        weight_decay=train.weight_decay,
+        momentum=train.momentum,
+        adam_beta1=train.adam_beta1,
+        adam_beta2=train.adam_beta2,
+        staged_lr=train.staged_lr,
+        new_layers=train.new_layers,
+        base_lr_mult=train.base_lr_mult,
+    )
+    scheduler = build_lr_scheduler(
+        optimizer,
+        lr_scheduler=train.lr_scheduler,
+        stepsize=train.stepsize,
+        gamma=train.gamma,
+        max_epoch=train.max_epoch,
+        warmup_epochs=train.warmup_epochs,
+        warmup_factor=train.warmup_factor,
+        warmup_method=train.warmup_method,
+    )
+    return optimizer, scheduler
+
+
+def fine_tune(
+    crops: Path,
+    negatives: np.ndarray,
+    start_weights: Path,
+    output: Path,
+    recipe: RecipeConfig,
+    options: FineTuneOptions,
+    say: Callable[[str], None],
+) -> FineTuneResult:
+    """Train on ``crops/<label>/*.jpg`` and write the adapted checkpoint to ``output``.
+
+    Args:
+        crops: Crop folder (:func:`~trackers.adapt.dataset.write_crops`).
+        negatives: ``(P, P)`` bool guaranteed negative pairs of the labels.
+        start_weights: Checkpoint the model starts from (also the distillation teacher).
+        output: Path of the adapted checkpoint.
+        recipe: The training recipe (:func:`load_recipe`).
+        options: Budget, distillation, BatchNorm and seed.
+        say: Where the per-epoch lines go.
+    """
+    start = time.perf_counter()
+    seed = recipe.train.seed if options.seed is None else options.seed
+    set_random_seed(seed)
+    recipe = _crops_recipe(recipe, crops, start_weights, len(negatives))
+    use_gpu = options.use_gpu and torch.cuda.is_available()
+    datamanager = _datamanager(recipe, seed, use_gpu)
+    model = build_reid_model(recipe, datamanager.num_train_pids)
+    teacher = copy.deepcopy(model) if options.distill_weight > 0 else None
+    optimizer, scheduler = _optimizer_and_scheduler(model, recipe.train)
+    engine = AdaptEngine(
+        datamanager,
+        model,
+        optimizer,
+        _label_of_pid(datamanager),
+        torch.as_tensor(negatives, dtype=torch.bool),
+        teacher,
+        options.distill_weight,
+        options.freeze_bn,
+        scheduler,
+        recipe.loss.margin,
+        recipe.loss.weight_t,
+        recipe.loss.weight_x,
+        recipe.loss.label_smooth,
+        use_gpu,
+    )
+    max_epochs = options.max_epochs or recipe.train.max_epoch
+    result = FineTuneResult(weights=Path(output))
+    engine.deadline = start + 60.0 * options.minutes
+    for epoch in range(max_epochs):
+        epoch_start, first_batch = time.perf_counter(), len(engine.batch_stats)
+        try:
+            engine.train(
+                epoch, recipe.train.print_freq, recipe.train.fixbase_epoch, recipe.train.open_layers
+            )
+        except BudgetExhausted:
+            result.stopped_by = "time budget"
+        batches = engine.batch_stats[first_batch:]
+        if batches:
+            stats = {key: float(np.mean([b[key] for b in batches])) for key in batches[0]}
+            stats.update(batches=len(batches), seconds=time.perf_counter() - epoch_start)
+            result.epochs.append({**stats, "lr": engine.get_current_lr()})
+            say(f"epoch {epoch + 1}/{max_epochs}: " + _format_stats(result.epochs[-1]))
+        if result.stopped_by == "time budget":
+            break
+    state = build_checkpoint(model, len(result.epochs), optimizer=None)
+    state.pop("rng_state")
+    save_checkpoint(state, result.weights)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _format_stats(stats: Dict[str, float]) -> str:
+    return ", ".join(f"{key} {value:.3g}" for key, value in stats.items())
