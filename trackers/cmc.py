@@ -53,8 +53,8 @@ class ECC:
     def __init__(
         self,
         scale: float = 0.1,
-        max_iter: int = 30,
-        eps: float = 1e-3,
+        max_iter: int = 100,
+        eps: float = 1e-5,
         motion: str = "euclidean",
         warm_start: bool = True,
     ):

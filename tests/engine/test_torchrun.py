@@ -23,6 +23,11 @@ def test_torchrun_two_gloo_processes_run_the_training_script(synthetic_root, tmp
         "model.pretrained=false",
         f"data.root={synthetic_root}",
         "data.sources=[market1501]",
+        "data.targets=[market1501]",  # train_reid.py's default recipe names cuhk01 ...
+        "model.load_weights=''",  # ... starts from osnet_x0_25_msmt17 ...
+        "train.lr_scheduler=single_step",  # ... and warms up for 3 epochs
+        "train.fixbase_epoch=0",
+        "data.train_sampler=RandomSampler",
         f"data.height={HEIGHT}",
         f"data.width={WIDTH}",
         "data.workers=0",

@@ -25,6 +25,9 @@ def _start_tracking(tmp_path):
     det = write_det_file(tmp_path / "det.txt", 795)
     out = tmp_path / "out"
     args = fast_args(shared_path("data/video/vtest.avi"), det, out)
+    config = tmp_path / "tracker.yaml"
+    config.write_text("n_init: 1\n")  # rows from the first frames: the signal comes early
+    args += ["--tracker-config", str(config)]
     process = subprocess.Popen(
         [sys.executable, str(DEMO), *args],
         cwd=tmp_path,

@@ -123,10 +123,10 @@ class StrongSORTConfig:
         cmc: ``"ecc"`` for online ECC camera motion compensation (needs frames), ``None`` for
             static cameras.
         ecc_scale: Frames are downscaled by this factor before ECC.
-        ecc_max_iter: ECC iteration limit (30: from the previous frame's warp it converges in
-            a few; the paper's code: 100).
-        ecc_eps: ECC convergence threshold on the correlation increment (1e-3; the paper's
-            code: 1e-5, which noise rarely lets converge, so every frame ran 100 iterations).
+        ecc_max_iter: ECC iteration limit (the paper's code: 100).
+        ecc_eps: ECC convergence threshold on the correlation increment (the paper's 1e-5;
+            1e-3 with 30 iterations is ~6x faster at 1080p on smooth camera motion but stops
+            short of a sudden camera jump).
         std_weight_position: Kalman position noise standard deviation per pixel of height.
         std_weight_velocity: Kalman velocity noise standard deviation per pixel of height.
         per_class: Track each class independently (IDs stay unique across classes).
@@ -176,8 +176,8 @@ class StrongSORTConfig:
     assignment_solver: str = "lapjv"
     cmc: Optional[str] = "ecc"
     ecc_scale: float = 0.1
-    ecc_max_iter: int = 30
-    ecc_eps: float = 1e-3
+    ecc_max_iter: int = 100
+    ecc_eps: float = 1e-5
     std_weight_position: float = 1.0 / 20
     std_weight_velocity: float = 1.0 / 160
     per_class: bool = False
