@@ -20,7 +20,7 @@ from torch import nn
 from strongsort_reid.data import ImageDataManager
 from strongsort_reid.engine import distributed
 from strongsort_reid.engine.checkpointing import resume_from_checkpoint
-from strongsort_reid.engine.config import RecipeConfig, config_to_dict
+from strongsort_reid.engine.config import RecipeConfig, TrainConfig, config_to_dict
 from strongsort_reid.engine.engine import Engine
 from strongsort_reid.engine.evaluation import EvalResult
 from strongsort_reid.engine.model_options import attach_bnneck, set_last_stride
@@ -32,7 +32,14 @@ from strongsort_reid.models.weights import resolve_weights
 from strongsort_reid.optim import build_lr_scheduler, build_optimizer
 from strongsort_reid.utils.checkpoint import load_pretrained_weights
 
-__all__ = ["RecipeResult", "build_datamanager", "build_engine", "build_reid_model", "run_recipe"]
+__all__ = [
+    "RecipeResult",
+    "build_datamanager",
+    "build_engine",
+    "build_optimization",
+    "build_reid_model",
+    "run_recipe",
+]
 
 @dataclass
 class RecipeResult:
@@ -142,24 +149,8 @@ def _resume(config: RecipeConfig, engine: Engine) -> int:
     return start_epoch
 
 
-def run_recipe(config: RecipeConfig) -> RecipeResult:
-    """Train and/or evaluate as ``config`` says (see the module docstring).
-
-    Raises:
-        ValueError: an invalid setting (unknown optimizer, scheduler, sampler ...).
-        FileNotFoundError: a dataset, weight file or checkpoint is missing.
-        NonFiniteLossError: the loss became NaN (earlier checkpoints are kept).
-    """
-    set_random_seed(config.train.seed)
-    save_dir = Path(config.save_dir)
-    if distributed.is_main_process():
-        save_dir.mkdir(parents=True, exist_ok=True)
-        (save_dir / "config.yaml").write_text(
-            yaml.safe_dump(config_to_dict(config), sort_keys=False), encoding="utf-8"
-        )
-    datamanager = build_datamanager(config)
-    model = build_reid_model(config, datamanager.num_train_pids)
-    train = config.train
+def build_optimization(model: nn.Module, train: TrainConfig):
+    """``(optimizer, scheduler)`` of the ``train`` section for ``model``."""
     optimizer = build_optimizer(
         model,
         optim=train.optim,
@@ -185,6 +176,28 @@ def run_recipe(config: RecipeConfig) -> RecipeResult:
         warmup_factor=train.warmup_factor,
         warmup_method=train.warmup_method,
     )
+    return optimizer, scheduler
+
+
+def run_recipe(config: RecipeConfig) -> RecipeResult:
+    """Train and/or evaluate as ``config`` says (see the module docstring).
+
+    Raises:
+        ValueError: an invalid setting (unknown optimizer, scheduler, sampler ...).
+        FileNotFoundError: a dataset, weight file or checkpoint is missing.
+        NonFiniteLossError: the loss became NaN (earlier checkpoints are kept).
+    """
+    set_random_seed(config.train.seed)
+    save_dir = Path(config.save_dir)
+    if distributed.is_main_process():
+        save_dir.mkdir(parents=True, exist_ok=True)
+        (save_dir / "config.yaml").write_text(
+            yaml.safe_dump(config_to_dict(config), sort_keys=False), encoding="utf-8"
+        )
+    datamanager = build_datamanager(config)
+    model = build_reid_model(config, datamanager.num_train_pids)
+    train = config.train
+    optimizer, scheduler = build_optimization(model, train)
     engine = build_engine(config, datamanager, model, optimizer, scheduler)
     start_epoch = _resume(config, engine) if config.model.resume else train.start_epoch
     test = config.test

@@ -26,8 +26,7 @@ from strongsort_reid.engine.config import (
     config_from_dict,
     load_config,
 )
-from strongsort_reid.engine.recipe import build_reid_model
-from strongsort_reid.optim import build_lr_scheduler, build_optimizer
+from strongsort_reid.engine.recipe import build_optimization, build_reid_model
 from strongsort_reid.utils.checkpoint import save_checkpoint
 
 from .objective import AdaptEngine, BudgetExhausted
@@ -165,32 +164,6 @@ def _label_of_pid(datamanager: ImageDataManager) -> torch.Tensor:
     return torch.as_tensor([labels[pid] for pid in range(len(labels))], dtype=torch.int64)
 
 
-def _optimizer_and_scheduler(model, train):
-    optimizer = build_optimizer(
-        model,
-        optim=train.optim,
-        lr=train.lr,
-        weight_decay=train.weight_decay,
-        momentum=train.momentum,
-        adam_beta1=train.adam_beta1,
-        adam_beta2=train.adam_beta2,
-        staged_lr=train.staged_lr,
-        new_layers=train.new_layers,
-        base_lr_mult=train.base_lr_mult,
-    )
-    scheduler = build_lr_scheduler(
-        optimizer,
-        lr_scheduler=train.lr_scheduler,
-        stepsize=train.stepsize,
-        gamma=train.gamma,
-        max_epoch=train.max_epoch,
-        warmup_epochs=train.warmup_epochs,
-        warmup_factor=train.warmup_factor,
-        warmup_method=train.warmup_method,
-    )
-    return optimizer, scheduler
-
-
 def fine_tune(
     crops: Path,
     negatives: np.ndarray,
@@ -219,7 +192,7 @@ def fine_tune(
     datamanager = _datamanager(recipe, seed, use_gpu)
     model = build_reid_model(recipe, datamanager.num_train_pids)
     teacher = copy.deepcopy(model) if options.distill_weight > 0 else None
-    optimizer, scheduler = _optimizer_and_scheduler(model, recipe.train)
+    optimizer, scheduler = build_optimization(model, recipe.train)
     engine = AdaptEngine(
         datamanager,
         model,
