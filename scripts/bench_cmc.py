@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from trackers.app.sources import first_frames
 from trackers.cmc import ECC
 
 SHARED = Path(
@@ -65,21 +66,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pan-frames", type=int, default=60, help="frames of the synthetic pan")
     parser.add_argument("--seqs", nargs="+", default=MOVING, help="MOT17-mini sequences")
     return parser.parse_args(argv)
-
-
-def read_video(path: Path, frames: int):
-    """The first ``frames`` BGR frames of ``path``."""
-    capture = cv2.VideoCapture(str(path))
-    out = []
-    while len(out) < frames:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        out.append(frame)
-    capture.release()
-    if not out:
-        raise FileNotFoundError(f"cannot read frames from {path}")
-    return out
 
 
 def synthetic_pan(frames):
@@ -186,7 +172,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     estimators = {"before": LegacyECC(), "after": ECC(max_iter=30, eps=1e-3)}
     videos = {
-        name: read_video(args.shared / "data/video" / name, args.frames) for name in args.videos
+        name: first_frames(args.shared / "data/video" / name, args.frames) for name in args.videos
     }
     first = next(iter(videos.values()))
     panned, pan_truth = synthetic_pan(first[: args.pan_frames])

@@ -42,6 +42,7 @@ from trackers.app.detectors.openvino_yolo import (
     letterbox,
     unletterbox,
 )
+from trackers.app.sources import first_frames
 from trackers.strongsort.iou_matching import iou_matrix
 
 SHARED = Path(
@@ -177,21 +178,6 @@ def float_reference(shared: Path, folder: Path) -> Path:
     return target
 
 
-def read_frames(path: Path, frames: int):
-    """The first ``frames`` BGR frames of the video ``path``."""
-    capture = cv2.VideoCapture(str(path))
-    out = []
-    while len(out) < frames:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        out.append(frame)
-    capture.release()
-    if not out:
-        raise FileNotFoundError(f"cannot read frames from {path}")
-    return out
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
@@ -207,7 +193,7 @@ def main(argv=None) -> int:
         print("\n".join(quality_rows(detectors, frames, args.confs)))
         videos = {}
         for name in args.videos:
-            video = read_frames(args.shared / "data/video" / name, args.frames)
+            video = first_frames(args.shared / "data/video" / name, args.frames)
             videos[f"{name} {video[0].shape[1]}x{video[0].shape[0]}"] = video
         print(f"\n# detector ms/frame (letterbox + inference + NMS), load {os.getloadavg()[0]:.1f}")
         print("| video | set-up | median ms | mean ms |")

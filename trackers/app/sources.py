@@ -379,3 +379,22 @@ def _glob_name(pattern: Path) -> str:
 def _stream_name(url: str) -> str:
     tail = re.sub(r"^[a-z]+://", "", url.lower()).rstrip("/")
     return re.sub(r"[^a-z0-9]+", "_", tail)[-40:].strip("_") or "stream"
+
+
+def first_frames(path: Path, count: int) -> List[np.ndarray]:
+    """The first ``count`` BGR frames of the video ``path`` (fewer when it is shorter).
+
+    Raises:
+        FileNotFoundError: No frame could be read.
+    """
+    capture = cv2.VideoCapture(str(path))
+    frames: List[np.ndarray] = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    if not frames:
+        raise FileNotFoundError(f"cannot read frames from {path}")
+    return frames
