@@ -111,6 +111,34 @@ def test_warm_start_follows_a_pan_that_stops_and_reverses(mot_frame):
         previous = offset
 
 
+def test_a_warm_start_from_a_camera_jump_is_retried_when_the_camera_stops():
+    """A fine random texture (a narrow ECC basin): from the warm start of a 45 px jump the loose
+    criteria stop at a correlation near 0 when the camera stands still next; the correlation
+    check must retry from the identity (the tracker's camera-jump scene depends on it)."""
+    rng = np.random.default_rng(0)
+    world = cv2.GaussianBlur((rng.random((900, 1600, 3)) * 255).astype(np.uint8), (0, 0), 6)
+    world = cv2.normalize(world, None, 0, 255, cv2.NORM_MINMAX)
+    ecc = ECC()  # the defaults: 30 iterations, eps 1e-3, warm start
+    cameras = [(100, 50), (100, 50), (145, 70), (145, 70), (145, 70)]
+    ecc.estimate(world[50:770, 100:1380])
+    for previous, (x, y) in zip(cameras, cameras[1:]):
+        warp = ecc.estimate(world[y : y + 720, x : x + 1280])
+        expected = np.hstack([np.eye(2), [[previous[0] - x], [previous[1] - y]]])
+        assert ecc.last_status == "ok" and ecc.last_rho > 0.8
+        assert _corner_error(warp, expected, (720, 1280)) < 1.0, ((x, y), warp)
+
+
+def test_coarse_to_fine_recovers_a_jump_beyond_the_full_scale_basin(mot_frame):
+    """A 219 px jump at 1080p (22 px at scale 0.1): ECC from the identity converges to a wrong
+    warp with a low correlation; the half-scale attempt finds the jump."""
+    ecc = ECC()
+    ecc.estimate(mot_frame)
+    warp = ecc.estimate(_shift(mot_frame, -200, -90))
+    expected = np.hstack([np.eye(2), [[-200], [-90]]])
+    assert ecc.last_status == "ok" and ecc.last_rho > 0.9
+    assert _corner_error(warp, expected, mot_frame.shape) < 1.0, warp
+
+
 def test_preprocessing_approximates_an_area_average_at_the_requested_scale(mot_frame):
     """The cheap two-step downscale is much closer to a full area average (the anti-aliased
     image) than a direct 10x bilinear resize, which only samples the frame."""

@@ -34,7 +34,7 @@ from strongsort_reid.utils.motchallenge import image_paths, read_seqinfo
 
 from ..cmc import ECC
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 # The arrays of a cache file.
 _ARRAYS = ("frames", "det_frames", "dets", "embs", "warps", "warp_ok")
 
