@@ -8,6 +8,8 @@ video and the MOT file) with osnet_x0_25_msmt17 and a YOLOv8n, in three set-ups:
   integration of the same models does;
 * ``previous``: the demo's defaults with the shared detector file and ECC with the authors'
   criteria (100 iterations, eps 1e-5), otherwise as ``default``;
+* ``square``: as ``default``, but the detector pads every frame to its full 640x640 input (as
+  ultralytics runs exported models) instead of only to a multiple of the stride;
 * ``default``: the demo's defaults (the bundled detector, run by the direct OpenVINO detector,
   ``--reid-backend auto``, the default tracker configuration, decoding and encoding in
   background threads).
@@ -50,6 +52,9 @@ SETUPS = {
         overlap=True,
         tracker=AUTHORS_ECC,
     ),
+    "square": dict(
+        detector=None, runtime="auto", reid_backend="auto", overlap=True, tracker={}, rect=False
+    ),
     "default": dict(detector=None, runtime="auto", reid_backend="auto", overlap=True, tracker={}),
 }
 
@@ -72,6 +77,7 @@ def run_once(video: Path, shared: Path, setup: dict, frames: int, out: Path):
         device="cpu",
         runtime=setup["runtime"],
         say=lambda _m: None,
+        rect=setup.get("rect", True),
     )
     embedder = build_reid_embedder(
         str(shared / "data" / "reid" / "osnet_x0_25_msmt17.pth"),

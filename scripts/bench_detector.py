@@ -7,10 +7,18 @@ same letterbox / decode / NMS code as the demo's direct OpenVINO detector
 (:mod:`trackers.app.detectors.openvino_yolo`); ``openvino`` converts the file as the demo does
 (:func:`~trackers.app.detectors.openvino_export.openvino_model_folder`).
 
-Quality: every frame of ``../shared/data/mot/dev/*`` (all ground-truth rows are pedestrians),
+Quality: every frame of ``../shared/data/mot/dev/*`` (4:3 frames, all ground-truth rows are
+pedestrians) and, with ``--sets`` ``mot17-mini``, of ``../shared/data/mot/MOT17-mini/train/*``
+(mostly 1920x1080; ground truth: the rows considered, class 1 pedestrian; other people such as
+riders or static persons are not in it, so precision there is a lower bound),
 person class, detections matched greedily by descending score to the unmatched ground-truth
 box of highest IoU >= 0.5; recall = matched / ground-truth boxes, precision = matched /
 detections, at each ``--confs`` threshold.
+
+OpenVINO set-ups also vary the input shape (``--shapes``: ``square`` pads every frame to
+640x640; ``rect`` pads only to a multiple of the stride, the demo's default) and the compute
+precision (``--precisions``: ``default`` is OpenVINO's choice for the CPU, bf16 where it computes
+it natively; ``f32``; ``bf16``).
 
 Speed: the whole detector call (letterbox, inference, decoding, NMS) on the first ``--frames``
 frames of each video, all set-ups interleaved frame by frame (median ms/frame).
@@ -18,11 +26,13 @@ frames of each video, all set-ups interleaved frame by frame (median ms/frame).
 Example:
     python scripts/bench_detector.py
     python scripts/bench_detector.py --models a.onnx b.onnx --runtimes openvino --frames 50
+    python scripts/bench_detector.py --runtimes openvino --shapes square rect --precisions f32
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
@@ -50,6 +60,9 @@ SHARED = Path(
 )
 SHARED_DETECTOR = "data/detectors/yolov8n_int8.onnx"
 RUNTIMES = ("ort", "openvino")
+GT_SETS = {"dev": "data/mot/dev", "mot17-mini": "data/mot/MOT17-mini/train"}
+SHAPES = ("square", "rect")
+PRECISIONS = ("default", "f32", "bf16")
 
 
 class OrtYoloDetector:
@@ -79,6 +92,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--shared", type=Path, default=SHARED, help="../shared folder")
     parser.add_argument("--models", nargs="+", type=Path, help="ONNX detectors (see above)")
     parser.add_argument("--runtimes", nargs="+", choices=RUNTIMES, default=list(RUNTIMES))
+    parser.add_argument("--shapes", nargs="+", choices=SHAPES, default=["rect"])
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=["default"])
+    parser.add_argument("--imgsz", nargs="+", type=int, default=[640], help="letterbox sizes")
+    parser.add_argument(
+        "--frame-width",
+        type=int,
+        default=0,
+        help="resize the ground-truth frames (and boxes) to this width first (0: as they are)",
+    )
+    parser.add_argument("--sets", nargs="+", choices=list(GT_SETS), default=["dev"])
     parser.add_argument("--confs", nargs="+", type=float, default=[0.6, 0.3])
     parser.add_argument("--videos", nargs="+", default=["vtest.avi", "street_1080p.mp4"])
     parser.add_argument("--frames", type=int, default=60, help="video frames timed per set-up")
@@ -105,16 +128,24 @@ def match_count(detections: np.ndarray, truth: np.ndarray, threshold: float = 0.
     return matched
 
 
-def dev_frames(shared: Path, max_images: int):
-    """``[(BGR image, (G, 4) xyxy ground truth)]`` of every dev sequence's frames."""
+def gt_frames(root: Path, max_images: int, width: int = 0):
+    """``[(BGR image, (G, 4) xyxy ground truth)]`` of every sequence's frames under ``root``:
+    the considered pedestrian rows (``considered`` 1, class 1; all rows of MOT15 files); with
+    ``width``, images and boxes resized to that width (``cv2.INTER_AREA``, aspect kept)."""
     items = []
-    for seq in sorted((shared / "data/mot/dev").iterdir()):
+    for seq in sorted(root.iterdir()):
         gt = read_gt(seq / "gt/gt.txt")
+        gt = gt[(gt[:, 6] == 1) & (gt[:, 7] == 1)]
         images = sorted((seq / "img1").glob("*.jpg"))
         for path in images[:max_images] if max_images else images:
             rows = gt[gt[:, 0] == int(path.stem)]
             truth = np.column_stack([rows[:, 2:4], rows[:, 2:4] + rows[:, 4:6]])
-            items.append((cv2.imread(str(path)), truth))
+            image = cv2.imread(str(path))
+            if width:
+                scale = width / image.shape[1]
+                size = (width, round(image.shape[0] * scale))
+                image, truth = cv2.resize(image, size, interpolation=cv2.INTER_AREA), truth * scale
+            items.append((image, truth))
     return items
 
 
@@ -141,6 +172,8 @@ def speed_rows(detectors, videos):
     for video, frames in videos.items():
         names = list(detectors)
         times = {name: [] for name in names}
+        for name in names:  # compiles the model for this frame size (once per size)
+            detectors[name](frames[0])
         for index, frame in enumerate(frames):
             for name in names if index % 2 == 0 else names[::-1]:
                 start = time.perf_counter()
@@ -153,17 +186,28 @@ def speed_rows(detectors, videos):
     return rows
 
 
-def build_detectors(models, runtimes, conf: float, cache: Path):
-    """``{"<model> <runtime>": detector}`` for every model and runtime."""
+def build_detectors(models, args, conf: float, cache: Path):
+    """``{"<model> <runtime> [<imgsz> <shape> <precision>]": detector}`` for every model and
+    runtime, and for OpenVINO every ``args.imgsz``, ``args.shapes`` and ``args.precisions``."""
     detectors = {}
     for model in models:
-        for runtime in runtimes:
+        for runtime in args.runtimes:
             if runtime == "ort":
-                detector = OrtYoloDetector(model, conf)
-            else:
-                folder = openvino_model_folder(model, 640, cache)
-                detector = OpenVinoYoloDetector(folder, conf=conf)
-            detectors[f"{model.stem} {runtime}"] = detector
+                detectors[f"{model.stem} ort square"] = OrtYoloDetector(model, conf)
+                continue
+            folder = openvino_model_folder(model, 640, cache)
+            for imgsz, shape, precision in itertools.product(
+                args.imgsz, args.shapes, args.precisions
+            ):
+                detectors[f"{model.stem} openvino {imgsz} {shape} {precision}"] = (
+                    OpenVinoYoloDetector(
+                        folder,
+                        conf=conf,
+                        imgsz=imgsz,
+                        rect=shape == "rect",
+                        precision=None if precision == "default" else precision,
+                    )
+                )
     return detectors
 
 
@@ -185,17 +229,19 @@ def main(argv=None) -> int:
             float_reference(args.shared, Path(scratch)),
             BUNDLED_DIR / DEFAULT_DETECTOR,
         ]
-        detectors = build_detectors(models, args.runtimes, min(args.confs), Path(scratch) / "ov")
-        frames = dev_frames(args.shared, args.max_images)
-        print(f"# person detection on dev ({len(frames)} frames), IoU 0.5, {os.cpu_count()} cores")
-        print("| set-up | conf | recall % | precision % | GT boxes | detections |")
-        print("|---|---:|---:|---:|---:|---:|")
-        print("\n".join(quality_rows(detectors, frames, args.confs)))
+        detectors = build_detectors(models, args, min(args.confs), Path(scratch) / "ov")
+        for name in args.sets:
+            frames = gt_frames(args.shared / GT_SETS[name], args.max_images, args.frame_width)
+            size = f", resized to width {args.frame_width}" if args.frame_width else ""
+            print(f"# person detection on {name} ({len(frames)} frames{size}), IoU 0.5")
+            print("| set-up | conf | recall % | precision % | GT boxes | detections |")
+            print("|---|---:|---:|---:|---:|---:|")
+            print("\n".join(quality_rows(detectors, frames, args.confs)) + "\n")
         videos = {}
         for name in args.videos:
             video = first_frames(args.shared / "data/video" / name, args.frames)
             videos[f"{name} {video[0].shape[1]}x{video[0].shape[0]}"] = video
-        print(f"\n# detector ms/frame (letterbox + inference + NMS), load {os.getloadavg()[0]:.1f}")
+        print(f"# detector ms/frame (letterbox + inference + NMS), load {os.getloadavg()[0]:.1f}")
         print("| video | set-up | median ms | mean ms |")
         print("|---|---|---:|---:|")
         print("\n".join(speed_rows(detectors, videos)))

@@ -34,6 +34,7 @@ from torchvision import transforms
 
 from strongsort_reid.inference import FeatureExtractor
 from strongsort_reid.inference.backends import RUNTIMES
+from strongsort_reid.inference.options import BACKENDS
 from strongsort_reid.models import build_model
 from strongsort_reid.models.loading import load_reid_model
 
@@ -58,6 +59,12 @@ FIXED_BOXES = np.array(
     dtype=np.float32,
 )  # fmt: skip
 WEIGHTS = {"osnet_x0_25": "data/reid/osnet_x0_25_msmt17.pth"}
+# FeatureExtractor arguments of each set-up (besides the architecture and weights).
+METHODS = {
+    **{name: dict(backend=name) for name in BACKENDS},
+    "openvino-bf16": dict(backend="openvino", half="bf16"),
+    "default": None,  # FeatureExtractor(arch, weights): what a plain caller gets
+}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -66,7 +73,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="../shared folder")
     parser.add_argument("--archs", nargs="+", default=["osnet_x0_25", "osnet_x1_0"])
-    parser.add_argument("--backends", nargs="+", default=list(RUNTIMES), choices=RUNTIMES)
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        default=[*RUNTIMES, "default"],
+        choices=list(METHODS),
+        help="FeatureExtractor set-ups: a backend (openvino computes in f32); openvino-bf16; "
+        "default (FeatureExtractor(arch, weights), no other argument)",
+    )
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 8, 32])
     parser.add_argument("--runs", type=int, default=7, help="timed rounds (median reported)")
     parser.add_argument(
@@ -164,12 +178,12 @@ def bench_arch(arch: str, args, frame_bgr: np.ndarray, boxes: np.ndarray) -> Lis
     with tempfile.TemporaryDirectory() as folder:
         weights = weights_for(arch, args, Path(folder))
         reference = ReferenceExtractor(load_reid_model(arch, weights).model)
-        extractors = {
-            name: FeatureExtractor(
-                arch, weights, backend=name, device="cpu", num_threads=args.threads
-            )
-            for name in args.backends
-        }
+        extractors = {}
+        for name in args.backends:
+            options = METHODS[name]
+            if options is not None:
+                options = dict(options, device="cpu", num_threads=args.threads)
+            extractors[name] = FeatureExtractor(arch, weights, **(options or {}))
     frame_rgb = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
     expected = torch.nn.functional.normalize(reference(frame_rgb, boxes), dim=1).numpy()
     agreement = {

@@ -89,16 +89,19 @@ class FeatureExtractor:
         half: On CUDA, compute in float16 (``True``/``"fp16"``) or bfloat16 (``"bf16"``).
             On the CPU ``"bf16"`` runs OpenVINO in bf16 (fast on AMX / AVX-512 BF16 CPUs);
             otherwise ignored with a warning on the CPU, where it is slower than float32.
-        backend: ``"torch"`` (BatchNorm folded, channels_last; on the CPU frozen graphs
-            built automatically), ``"torchscript"``, ``"onnx"`` (onnxruntime) or
-            ``"openvino"`` (which also runs ``.onnx`` files, int8 ones included). Given
-            PyTorch weights, the non-torch backends convert the network in memory at
-            start-up (about a second). ``"auto"``: for an export its own runtime (OpenVINO
-            for int8 ONNX files, see
+        backend: ``"auto"`` (the default): for an export its own runtime (OpenVINO for
+            int8 ONNX files, see
             :func:`~strongsort_reid.inference.formats.runtime_for_export`), else the fastest
             one installed for ``device`` (see
-            :func:`~strongsort_reid.inference.options.pick_backend`; OpenVINO then computes
-            in bf16 on CPUs that have it, cosine to float32 >= 0.99 on real crops).
+            :func:`~strongsort_reid.inference.options.pick_backend`: PyTorch on CUDA; on the
+            CPU OpenVINO in bf16 where the CPU computes it natively, cosine to float32 >= 0.99
+            on real crops, else ONNX Runtime, else PyTorch). Or one runtime: ``"torch"``
+            (BatchNorm folded, channels_last; on the CPU frozen graphs built automatically),
+            ``"torchscript"``, ``"onnx"`` (onnxruntime) or ``"openvino"`` (f32; it also runs
+            ``.onnx`` files, int8 ones included). Given PyTorch weights, the non-torch
+            backends convert the network in memory at start-up (about a second, as long as
+            freezing the torch graphs); :attr:`model` stays the PyTorch network they were
+            converted from.
         num_threads: CPU threads for ONNX Runtime / OpenVINO (default: ``torch``'s setting).
             The torch backends use ``torch.set_num_threads``.
 
@@ -127,7 +130,7 @@ class FeatureExtractor:
         device: Union[str, torch.device] = "auto",
         batch_size: int = 32,
         half: Union[bool, str] = False,
-        backend: str = "torch",
+        backend: str = "auto",
         num_threads: Optional[int] = None,
     ) -> None:
         if backend not in BACKENDS:

@@ -15,6 +15,8 @@ from strongsort_reid.inference.compat import openvino_core
 
 # What ``FeatureExtractor(backend=...)`` accepts: a runtime, or "auto" (see pick_backend).
 BACKENDS = ("auto", *RUNTIMES)
+# OpenVINO device names that stand for a choice among the real devices.
+_OPENVINO_VIRTUAL = ("AUTO", "MULTI", "HETERO", "BATCH")
 
 
 def pick_backend(backend: str, device: Union[str, torch.device]) -> str:
@@ -87,6 +89,12 @@ def resolve_device(device: Union[str, torch.device], backend: str) -> Tuple[torc
             return torch.device("cpu"), "CPU"
         if name.lower().startswith("cuda"):
             raise ValueError("backend='openvino' cannot use CUDA; use device 'cpu' or 'GPU'")
+        available = openvino_core().available_devices
+        if name.upper().split(":")[0].split(".")[0] not in (*available, *_OPENVINO_VIRTUAL):
+            raise ValueError(
+                f"device={device!r} is not an OpenVINO device of this machine "
+                f"({', '.join(available)}; or 'auto', 'cpu')"
+            )
         return torch.device("cpu"), name.upper()
     if name == "auto":
         use_cuda = torch.cuda.is_available() and (backend != "onnx" or _onnxruntime_has_cuda())

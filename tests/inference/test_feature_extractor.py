@@ -10,7 +10,7 @@ from import_checks import heavy_modules_after
 from PIL import Image
 from shared_assets import shared_path
 
-from strongsort_reid.inference import FeatureExtractor
+from strongsort_reid.inference import FeatureExtractor, pick_backend
 from strongsort_reid.inference.backends import half_dtype
 from strongsort_reid.inference.preprocess import normalize_batch, resize_to_rgb
 
@@ -35,14 +35,14 @@ def weights():
 
 @pytest.fixture(scope="module")
 def extractor(weights):
-    return FeatureExtractor("osnet_x0_25", weights, device="cpu")
+    return FeatureExtractor("osnet_x0_25", weights, device="cpu", backend="torch")
 
 
 @pytest.fixture(scope="module")
 def small_extractor():
     """Random weights, batch size 4: for input handling and chunking."""
     with pytest.warns(UserWarning, match="randomly initialised"):
-        return FeatureExtractor("osnet_x0_25", None, device="cpu", batch_size=4)
+        return FeatureExtractor("osnet_x0_25", None, device="cpu", batch_size=4, backend="torch")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,12 @@ def _check_golden(extractor, golden):
 def test_golden_features_torch(extractor, golden):
     _check_golden(extractor, golden)
     assert extractor.feature_dim == 512 and extractor.image_size == (256, 128)
+
+
+def test_default_backend_is_the_fastest_installed_and_keeps_the_golden_features(weights, golden):
+    extractor = FeatureExtractor("osnet_x0_25", weights, device="cpu")
+    assert extractor.backend.name == pick_backend("auto", "cpu")
+    _check_golden(extractor, golden)
 
 
 @pytest.mark.parametrize("backend", ["torchscript", "onnx", "openvino"])
@@ -237,6 +243,7 @@ def test_checkpoint_of_another_architecture_raises(weights):
         ({"image_size": (256,)}, "image_size"),
         ({"pixel_std": (0.2, 0.2, 0.0)}, "pixel_std"),
         ({"device": "tpu"}, "device"),
+        ({"device": "tpu", "backend": "openvino"}, "device='tpu'"),
     ],
 )
 def test_bad_constructor_arguments_raise(kwargs, message):

@@ -44,7 +44,7 @@ def crowd_frame():
 def _runtime_precisions(detector: OpenVinoYoloDetector):
     """``Counter`` of ``(layer type, precision)`` of the compiled model's executed layers."""
     counts = collections.Counter()
-    for op in detector.compiled.get_runtime_model().get_ops():
+    for op in detector.compiled(detector.input_hw).get_runtime_model().get_ops():
         info = op.get_rt_info()
         counts[(info["layerType"].astype(str), info["runtimePrecision"].astype(str))] += 1
     return counts

@@ -28,6 +28,7 @@ def build_detector(
     runtime: str = "auto",
     say: Callable[[str], None] = print,
     progress: bool = True,
+    rect: bool = True,
 ):
     """The detector the command line asks for.
 
@@ -38,7 +39,7 @@ def build_detector(
         yolo_model: What ultralytics should load (default: the bundled YOLOv8n; see
             :class:`YoloDetector` for how a name is looked up).
         det_file: A MOTChallenge ``det.txt``; when given, it is used instead of any detector.
-        conf, iou, imgsz, device, half, classes, runtime: Detector settings (see
+        conf, iou, imgsz, device, half, classes, runtime, rect: Detector settings (see
             :class:`YoloDetector`); ``conf`` also filters ``det_file`` rows and HOG detections.
         say: Where the fallback message goes.
         progress: Show a progress bar during a one-time OpenVINO conversion.
@@ -65,6 +66,7 @@ def build_detector(
             runtime=runtime,
             say=say,
             progress=progress,
+            rect=rect,
         )
     except DetectorUnavailable as exc:
         if kind == "yolo":

@@ -39,7 +39,10 @@ class YoloDetector(ImageDetector):
             downloaded by ultralytics (release names such as ``"yolov8n.pt"``).
         conf: Confidence threshold of the detector.
         iou: NMS IoU threshold.
-        imgsz: Inference size in pixels (fixed-size exports use their own size).
+        imgsz: Inference size in pixels: frames are letterboxed into an ``imgsz`` square,
+            padded only to a multiple of the stride when run by the direct OpenVINO detector
+            (see :class:`OpenVinoYoloDetector`); ultralytics runs fixed-size exports at their
+            own size.
         device: ``"cpu"``, ``"cuda:N"`` or ``"auto"``.
         half: float16 inference (CUDA).
         classes: Class indices to keep (COCO 0 = person); ``None`` keeps all.
@@ -50,6 +53,8 @@ class YoloDetector(ImageDetector):
             CPU when OpenVINO is installed and keeps the file as it is when conversion fails.
         say: Where the ``"auto"`` fallback message goes.
         progress: Show a progress bar during a one-time OpenVINO conversion.
+        rect: For the direct OpenVINO detector, pad frames only to a multiple of the stride
+            (``False``: to the full ``imgsz`` square, as ultralytics runs exported models).
 
     Calling it on a ``uint8 HxWx3`` BGR image returns ``(N, 6)`` float32
     ``[x1, y1, x2, y2, conf, cls]`` in pixels of that image.
@@ -72,16 +77,19 @@ class YoloDetector(ImageDetector):
         runtime: str = "native",
         say: Callable[[str], None] = print,
         progress: bool = True,
+        rect: bool = True,
     ):
         if runtime not in RUNTIMES:
             raise DetectorError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         located = source = _locate(str(model))
         if runtime != "native" and Path(source).suffix.lower() in (".pt", ".onnx"):
             source = _openvino_source(source, imgsz, device, runtime, say, progress)
-        # OpenVINO folders run without ultralytics' pipeline when they can (same detections,
-        # no torchvision import at start-up, less Python per frame); see openvino_yolo.
+        # OpenVINO folders run without ultralytics' pipeline when they can (its letterbox,
+        # decoding and NMS; no torchvision import at start-up, less Python per frame); see
+        # openvino_yolo.
         settings = dict(conf=conf, iou=iou, classes=classes, max_det=max_det)
-        self._direct = None if runtime == "native" else _direct_openvino(source, settings)
+        direct = dict(settings, imgsz=imgsz, rect=rect)
+        self._direct = None if runtime == "native" else _direct_openvino(source, direct)
         if self._direct is None:
             self._load_with_ultralytics(model, source, imgsz, device, half, **settings)
         runner = "" if self._direct is not None else "ultralytics "
@@ -157,8 +165,8 @@ def _shared_openvino_core(active: bool) -> Iterator[None]:
 
 
 def _direct_openvino(source: str, settings: dict) -> Optional[OpenVinoYoloDetector]:
-    """An :class:`OpenVinoYoloDetector` for an ultralytics OpenVINO detector folder with a fixed
-    input size, else ``None`` (ultralytics then runs ``source``)."""
+    """An :class:`OpenVinoYoloDetector` with ``settings`` for an ultralytics OpenVINO detector
+    folder with a fixed input size, else ``None`` (ultralytics then runs ``source``)."""
     folder = Path(source)
     if not folder.name.endswith(FOLDER_SUFFIX) or not (folder / "metadata.yaml").is_file():
         return None
