@@ -44,6 +44,7 @@ class RunSummary:
         tracks: Distinct track identities output.
         seconds: Wall time of the loop.
         stage_ms: Mean milliseconds per tracked frame of each of :data:`STAGES`.
+        crops: Mean detections embedded per tracked frame (fewer with ``embed_skip``).
         interrupted: The run was stopped by Ctrl-C or SIGTERM (outputs are still complete).
         signal: The signal that stopped it (``signal.SIGINT``, ``signal.SIGTERM``); 0 when
             none was received (also for a ``KeyboardInterrupt`` raised otherwise).
@@ -56,6 +57,7 @@ class RunSummary:
     tracks: int = 0
     seconds: float = 0.0
     stage_ms: Dict[str, float] = field(default_factory=dict)
+    crops: float = 0.0
     interrupted: bool = False
     signal: int = 0
     notes: List[str] = field(default_factory=list)
@@ -73,6 +75,7 @@ class RunSummary:
             f"{self.frames} frames{status}, {self.tracks} tracks, {self.skipped} unreadable "
             f"frames skipped; {self.seconds:.1f} s, {self.fps:.1f} FPS overall",
             "ms/frame  " + "  ".join(f"{s} {self.stage_ms.get(s, 0.0):.1f}" for s in STAGES),
+            f"crops embedded/frame {self.crops:.1f}",
         ]
         lines += self.notes
         lines += [f"wrote {path}" for path in self.outputs]
@@ -123,7 +126,8 @@ def embed_tracked(
 
     Only the rows of :meth:`StrongSORT.select` are cropped and embedded (the others get zero
     rows, which ``update`` never reads), so no crop is embedded for a detection the tracker
-    drops.
+    drops, nor, with ``embed_skip``, for one that reuses its track's embedding
+    (``tracker.stats["embedded"]`` counts the crops).
 
     Args:
         embedder: Object with ``from_frame(frame, boxes_xyxy) -> (K, D)``.
@@ -316,4 +320,5 @@ def run_tracking(
     summary.skipped, summary.tracks = source.skipped, len(identities)
     summary.notes = [source.end_note] if getattr(source, "end_note", None) else []
     summary.stage_ms = clock.per_frame_ms(summary.frames)
+    summary.crops = tracker.stats["embedded"] / max(summary.frames, 1)
     return summary

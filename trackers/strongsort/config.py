@@ -14,7 +14,7 @@ DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
               matching="cascade", cmc=None, max_cos_dist=0.3, n_init=3``;
               none of the later additions: ``output_predicted=0,
               ema_adaptive=False, reentry_max_age=0, conf_boost=None,
-              iou_height_modulated=False``
+              iou_height_modulated=False, embed_skip=False``
 +BoT          a stronger embedder (BoT features; any ReID weights here) and
               ``max_cos_dist=0.4``
 +ECC          ``cmc="ecc"``
@@ -62,6 +62,7 @@ ABLATION_STEPS: Dict[str, Dict[str, Any]] = {
         "reentry_max_age": 0,
         "conf_boost": None,
         "iou_height_modulated": False,
+        "embed_skip": False,
     },
     "+BoT": {"max_cos_dist": 0.4},
     "+ECC": {"cmc": "ecc"},
@@ -161,6 +162,17 @@ class StrongSORTConfig:
             gallery track was last seen ``gap`` frames before.
         reentry_max_scale: Largest ratio between the heights of the new box and the last box of
             the gallery track.
+        embed_skip: Embed only what is needed (:mod:`.embed_plan`): a detection that overlaps
+            exactly one confirmed track associated in the previous frame, with nobody else near,
+            reuses that track's embedding instead of a new one; new, re-appearing and crowded
+            detections are always embedded. :meth:`StrongSORT.select` then returns only the
+            rows to embed. ``False``: every tracked detection is embedded (the paper).
+        embed_skip_iou: Smallest IoU between such a detection and the box its track predicts.
+        embed_skip_rival_iou: Any other track or detection overlapping the pair above this IoU
+            makes the detection ambiguous (embedded).
+        embed_skip_refresh: A track's detection is embedded at least once every this many
+            consecutive associations (1: always, i.e. no reuse); the new embedding then counts
+            for the skipped frames too in the EMA (weight ``alpha ** (reuses + 1)``).
     """
 
     min_conf: float = 0.6
@@ -193,6 +205,10 @@ class StrongSORTConfig:
     reentry_max_cos_dist: float = 0.35
     reentry_max_speed: float = 0.2
     reentry_max_scale: float = 1.5
+    embed_skip: bool = False
+    embed_skip_iou: float = 0.6
+    embed_skip_rival_iou: float = 0.1
+    embed_skip_refresh: int = 5
 
     def __post_init__(self) -> None:
         self._check_range("min_conf", low=0.0)
@@ -229,10 +245,19 @@ class StrongSORTConfig:
         self._check_range("reentry_max_cos_dist", low=0.0, high=2.0)
         self._check_range("reentry_max_speed", low=0.0)
         self._check_range("reentry_max_scale", low=1.0)
+        self._check_range("embed_skip_iou", low=0.0, high=1.0, strict=True)
+        self._check_range("embed_skip_rival_iou", low=0.0, high=1.0)
+        if self.embed_skip_rival_iou >= self.embed_skip_iou:
+            raise ValueError(
+                f"embed_skip_rival_iou must be below embed_skip_iou = {self.embed_skip_iou}, "
+                f"got {self.embed_skip_rival_iou!r}"
+            )
+        self._check_int("embed_skip_refresh", minimum=1)
         self.nsa = bool(self.nsa)
         self.ema_adaptive = bool(self.ema_adaptive)
         self.iou_height_modulated = bool(self.iou_height_modulated)
         self.per_class = bool(self.per_class)
+        self.embed_skip = bool(self.embed_skip)
         self.output_predicted = int(self.output_predicted)
 
     @property

@@ -46,7 +46,10 @@ class StrongSORT:
         stats: Counters: ``frames``, ``detections`` (rows received), ``dropped_invalid``
             (non-finite values, non-positive size, absurd coordinates or non-finite
             embeddings), ``dropped_low_conf`` (below ``min_conf``), ``cmc_failures`` (ECC did not
-            converge) and ``cmc_resets`` (frame size changed).
+            converge), ``cmc_resets`` (frame size changed), ``embedded`` (tracked detections
+            whose own embedding was used: computed, or read from ``embs``), ``reused``
+            (tracked detections that reused their track's embedding, ``config.embed_skip``)
+            and ``reuse_misses`` (of those, the ones not associated with that track).
     """
 
     def __init__(
@@ -97,6 +100,9 @@ class StrongSORT:
                 "dropped_low_conf",
                 "cmc_failures",
                 "cmc_resets",
+                "embedded",
+                "reused",
+                "reuse_misses",
             ),
             0,
         )
@@ -131,11 +137,16 @@ class StrongSORT:
 
         Returns:
             ``(N,)`` bool: rows with finite values, sane coordinates, positive size and
-            ``conf >= config.min_conf``. Embeddings passed to :meth:`update` as ``embs`` are
-            read only on these rows (the others may hold anything, e.g. zeros).
+            ``conf >= config.min_conf``, less those that reuse their track's embedding with
+            ``config.embed_skip`` (:mod:`.embed_plan`). Embeddings passed to :meth:`update` as
+            ``embs`` are read only on these rows (the others may hold anything, e.g. zeros).
         """
         dets = _check_dets(dets)
-        return cap_detections(dets[:, 4], self._selection(dets)[1])
+        chosen = cap_detections(dets[:, 4], self._selection(dets)[1])  # a new array
+        if self.config.embed_skip:
+            rows = np.flatnonzero(chosen)
+            chosen[rows[self._plan_reuse(dets[rows]) >= 0]] = False
+        return chosen
 
     def update(
         self,
@@ -151,8 +162,9 @@ class StrongSORT:
                 when there is nothing. Invalid rows are dropped and counted in ``stats``.
             frame: ``uint8 HxWx3`` BGR image, needed by the embedder and by ECC (CMC is skipped
                 without it).
-            embs: ``(N, D)`` embeddings row-aligned with ``dets`` (L2-normalised here); if
-                ``None`` they come from ``embedder.from_frame(frame, boxes)``.
+            embs: ``(N, D)`` embeddings row-aligned with ``dets`` (L2-normalised here), read
+                only on the rows of :meth:`select`; if ``None`` those rows are embedded by
+                ``embedder.from_frame(frame, boxes)``.
             camera_warp: ``(2, 3)`` camera motion ``[R | t]`` from the previous frame to this
                 one (full-resolution pixels, as :meth:`trackers.cmc.ECC.estimate` returns),
                 used instead of running ECC on ``frame`` when ``config.cmc`` is set: for
@@ -167,7 +179,8 @@ class StrongSORT:
             _check_frame(frame)
         keep, confident = self._selection(dets)
         det_index = np.flatnonzero(cap_detections(dets[:, 4], confident))
-        features = self._embeddings(dets, det_index, frame, embs)  # may raise: count after
+        reuse = self._plan_reuse(dets[det_index])  # before camera motion, as in select()
+        features = self._embeddings(dets, det_index, reuse, frame, embs)  # may raise: count after
         stats = self.stats
         stats["frames"] += 1
         stats["detections"] += dets.shape[0]
@@ -177,7 +190,10 @@ class StrongSORT:
         if not np.isfinite(features.sum(dtype=np.float64)):
             finite = np.isfinite(features).all(axis=1)
             stats["dropped_invalid"] += int((~finite).sum())
-            det_index, features = det_index[finite], features[finite]
+            det_index, features, reuse = det_index[finite], features[finite], reuse[finite]
+        reused = int((reuse >= 0).sum())
+        stats["reused"] += reused
+        stats["embedded"] += det_index.size - reused
         features = normalize_embeddings(features)
         chosen = dets[det_index]
 
@@ -186,12 +202,14 @@ class StrongSORT:
         elif self._ecc is not None and frame is not None:
             self._compensate_camera(frame)
         if self.config.per_class:
-            self._step_per_class(chosen, features, det_index)
+            self._step_per_class(chosen, features, det_index, reuse)
         else:
             tracker = self._trackers.get(None)
             if tracker is None:
                 tracker = self._trackers[None] = Tracker(self.config, self._ids)
-            tracker.step(chosen[:, :4], chosen[:, 4], chosen[:, 5], features, det_index)
+            stats["reuse_misses"] += tracker.step(
+                chosen[:, :4], chosen[:, 4], chosen[:, 5], features, det_index, reuse
+            )
         outputs = [t.outputs() for t in self._trackers.values()]
         output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs or [np.empty((0, 8))])
         self._last_output = output
@@ -233,8 +251,35 @@ class StrongSORT:
             )
         return valid, valid & (conf >= self.config.min_conf)
 
-    def _embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
-        """``(len(det_index), D)`` float32 embeddings of the kept detections."""
+    def _plan_reuse(self, dets: np.ndarray) -> np.ndarray:
+        """``(K,)`` int64 :meth:`Tracker.plan_reuse` of ``(K, 6)`` tracked ``dets``: the row,
+        in the tracker of the detection's class, of the track whose embedding it reuses, or -1."""
+        reuse = np.full(dets.shape[0], -1, dtype=np.int64)
+        if not self.config.embed_skip:
+            return reuse
+        for value, tracker in self._trackers.items():
+            rows = slice(None) if value is None else dets[:, 5] == value
+            reuse[rows] = tracker.plan_reuse(dets[rows, :4])
+        return reuse
+
+    def _embeddings(self, dets, det_index, reuse, frame, embs) -> np.ndarray:
+        """``(len(det_index), D)`` float32 embeddings of the kept detections: their own where
+        ``reuse < 0``, else the current embedding of track ``reuse`` of their class."""
+        fresh = det_index[reuse < 0]
+        features = self._own_embeddings(dets, fresh, frame, embs)
+        if fresh.size == det_index.size:
+            return features
+        combined = np.empty((det_index.size, self._embedding_dim), dtype=np.float32)
+        combined[reuse < 0] = features
+        classes = dets[det_index, 5]
+        for value, tracker in self._trackers.items():
+            rows = (reuse >= 0) & (True if value is None else classes == value)
+            combined[rows] = tracker.current_features(reuse[rows])
+        return combined
+
+    def _own_embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
+        """``(len(det_index), D)`` float32 embeddings of detections ``det_index``, read from
+        ``embs`` or computed by the embedder."""
         if embs is not None:
             embs = float32_embeddings(embs)
             if embs.ndim != 2 or embs.shape[0] != dets.shape[0] or embs.shape[1] == 0:
@@ -281,15 +326,20 @@ class StrongSORT:
         for tracker in self._trackers.values():
             tracker.apply_camera_motion(warp)
 
-    def _step_per_class(self, chosen, features, det_index) -> None:
+    def _step_per_class(self, chosen, features, det_index, reuse) -> None:
         classes = chosen[:, 5]
         for value in set(self._trackers) | set(np.unique(classes).tolist()):
             tracker = self._trackers.get(value)
             if tracker is None:
                 tracker = self._trackers[value] = Tracker(self.config, self._ids)
             rows = classes == value
-            tracker.step(
-                chosen[rows, :4], chosen[rows, 4], chosen[rows, 5], features[rows], det_index[rows]
+            self.stats["reuse_misses"] += tracker.step(
+                chosen[rows, :4],
+                chosen[rows, 4],
+                chosen[rows, 5],
+                features[rows],
+                det_index[rows],
+                reuse[rows],
             )
         # Classes without live tracks (nor re-entry gallery) are dropped: their number stays
         # bounded.

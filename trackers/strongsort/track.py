@@ -39,6 +39,8 @@ class TrackSet:
         features: ``(T, B, D)`` float32 appearance bank (see :mod:`.appearance`).
         feature_count: ``(T,)`` int64 embeddings stored so far.
         observed: ``(T, 4)`` float64 last associated detection as ``x, y, a, h``.
+        reuses: ``(T,)`` int64 consecutive associations with a reused embedding (see
+            :mod:`.embed_plan`) since the last new one.
     """
 
     def __init__(self, budget: int, dim: int):
@@ -57,6 +59,7 @@ class TrackSet:
         self.features = np.empty((0, self.budget, self.dim), dtype=np.float32)
         self.feature_count = np.empty(0, dtype=np.int64)
         self.observed = np.empty((0, 4))
+        self.reuses = np.empty(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return self.track_id.shape[0]
@@ -95,6 +98,7 @@ class TrackSet:
         self.features = np.concatenate([self.features, bank])
         self.feature_count = np.concatenate([self.feature_count, ones])
         self.observed = np.concatenate([self.observed, mean[:, :4]])
+        self.reuses = np.concatenate([self.reuses, ones - 1])
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the tracks where the ``(T,)`` boolean ``mask`` is true."""
@@ -112,6 +116,7 @@ class TrackSet:
             "features",
             "feature_count",
             "observed",
+            "reuses",
         ):
             setattr(self, name, getattr(self, name)[mask])
 

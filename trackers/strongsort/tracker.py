@@ -9,8 +9,9 @@ One :meth:`Tracker.step` per frame (after :meth:`Tracker.apply_camera_motion` wh
 3. IoU stage: tentative tracks and confirmed tracks updated in the previous frame but unmatched
    now, against the remaining detections, cost ``1 - IoU``;
 4. Kalman update (NSA) and appearance update (EMA, optionally confidence-adaptive, or
-   gallery) of matched tracks, deletion of lost tracks, birth of tentative tracks from unmatched
-   detections (never from those kept only by the confidence boost, :mod:`.boost`);
+   gallery) of matched tracks (not from a reused embedding, :mod:`.embed_plan`), deletion of
+   lost tracks, birth of tentative tracks from unmatched detections (never from those kept only
+   by the confidence boost, :mod:`.boost`, nor from those with a reused embedding);
 5. re-entry (``reentry_max_age > 0``): tracks confirmed in this frame are matched against the
    gallery of deleted tracks and take back a matching identity (:mod:`.reentry`); tracks
    deleted in this frame join the gallery.
@@ -32,6 +33,7 @@ from .appearance import (
 )
 from .boost import predicted_boxes
 from .config import StrongSORTConfig
+from .embed_plan import plan_reuse
 from .iou_matching import iou_cost
 from .kalman_filter import KalmanFilterXYAH
 from .linear_assignment import INFTY_COST, matching_cascade, min_cost_matching
@@ -93,7 +95,8 @@ class Tracker:
         cls: np.ndarray,
         features: np.ndarray,
         det_index: np.ndarray,
-    ) -> None:
+        reuse: Optional[np.ndarray] = None,
+    ) -> int:
         """Advance one frame with this frame's detections.
 
         Args:
@@ -103,13 +106,21 @@ class Tracker:
             cls: ``(N,)`` float64 classes.
             features: ``(N, D)`` float32 unit embeddings.
             det_index: ``(N,)`` int64 rows of the caller's detection array (reported back).
+            reuse: ``(N,)`` int64 :meth:`plan_reuse` of these boxes before this step: rows
+                ``>= 0`` hold that track's :meth:`current_features`, which neither update its
+                appearance nor start a track. ``None``: every row was embedded.
+
+        Returns:
+            Detections with a reused embedding not associated with the track they reused.
         """
+        if reuse is None:
+            reuse = np.full(boxes.shape[0], -1, dtype=np.int64)
         self.frame += 1
         if self.gallery is not None:
             self.gallery.expire(self.frame, self.config.reentry_max_age)
         if self.tracks is None:
             if boxes.shape[0] == 0:
-                return
+                return 0
             self.tracks = TrackSet(self.config.feature_budget, features.shape[1])
             if self.config.reentry_max_age > 0:
                 self.gallery = ReentryGallery(
@@ -123,17 +134,47 @@ class Tracker:
             tracks.det_index.fill(-1)
         measurements = xyxy_to_xyah(boxes)
         rows, dets, unmatched_dets = self._associate(boxes, measurements, features)
+        misses = int((reuse >= 0).sum() - (reuse[dets] == rows).sum())
         if rows.size:
             self._reidentify(
-                self._update_matched(rows, dets, measurements, conf, cls, features, det_index)
+                self._update_matched(
+                    rows, dets, measurements, conf, cls, features, det_index, reuse[dets] < 0
+                )
             )
         self._delete_lost()
-        # Detections kept only thanks to the confidence boost follow tracks, never start one.
-        unmatched_dets = unmatched_dets[conf[unmatched_dets] >= self.config.min_conf]
+        # Detections kept only thanks to the confidence boost follow tracks, never start one;
+        # nor do those holding another track's embedding (they are embedded next frame).
+        born = (conf[unmatched_dets] >= self.config.min_conf) & (reuse[unmatched_dets] < 0)
+        unmatched_dets = unmatched_dets[born]
         if unmatched_dets.size:
             self._start_tracks(unmatched_dets, measurements, conf, cls, features, det_index)
             if self.config.n_init <= 1:  # born confirmed: re-identified at birth
                 self._reidentify(np.arange(len(tracks) - unmatched_dets.size, len(tracks)))
+        return misses
+
+    def plan_reuse(self, boxes: np.ndarray) -> np.ndarray:
+        """``(N,)`` int64 track row whose embedding each of ``(N, 4)`` boxes of the next frame
+        may reuse, -1 where it must be embedded (:mod:`.embed_plan`; all -1 unless
+        ``config.embed_skip``). Reads the tracks, changes nothing."""
+        tracks, cfg = self.tracks, self.config
+        if not cfg.embed_skip or tracks is None or not len(tracks):
+            return np.full(boxes.shape[0], -1, dtype=np.int64)
+        eligible = (
+            (tracks.state == _CONFIRMED)
+            & (tracks.time_since_update == 0)
+            & (tracks.reuses + 1 < cfg.embed_skip_refresh)
+        )
+        return plan_reuse(
+            boxes,
+            predicted_boxes(tracks.mean),
+            eligible,
+            cfg.embed_skip_iou,
+            cfg.embed_skip_rival_iou,
+        )
+
+    def current_features(self, rows: np.ndarray) -> np.ndarray:
+        """``(K, D)`` float32 current embedding of track ``rows`` (EMA, or latest of gallery)."""
+        return latest_features(self.tracks.features[rows], self.tracks.feature_count[rows])
 
     def predicted_confirmed_boxes(self) -> np.ndarray:
         """``(C, 4)`` boxes the confirmed tracks predict for the next frame (no camera motion)."""
@@ -228,9 +269,13 @@ class Tracker:
     # -- track management ---------------------------------------------------------------------
 
     def _update_matched(
-        self, rows, dets, measurements, conf, cls, features, det_index
+        self, rows, dets, measurements, conf, cls, features, det_index, embedded
     ) -> np.ndarray:
-        """Update matched tracks; return the ``(P,)`` rows confirmed by this update."""
+        """Update matched tracks; return the ``(P,)`` rows confirmed by this update.
+
+        ``embedded``: ``(K,)`` bool, pairs whose detection has its own embedding; the others
+        leave the track's appearance as it is.
+        """
         tracks, cfg = self.tracks, self.config
         mean, cov = self.kf.update(
             tracks.mean[rows],
@@ -240,13 +285,8 @@ class Tracker:
         )
         tracks.mean[rows] = mean
         tracks.covariance[rows] = cov
-        if cfg.ema_alpha is not None:
-            alpha = cfg.ema_alpha
-            if cfg.ema_adaptive:
-                alpha = adaptive_alpha(conf[dets], cfg.ema_alpha, cfg.min_conf)
-            ema_update(tracks.features, rows, features[dets], alpha)
-        else:
-            gallery_push(tracks.features, tracks.feature_count, rows, features[dets])
+        self._update_appearance(rows[embedded], dets[embedded], conf, features)
+        tracks.reuses[rows[~embedded]] += 1
         tracks.hits[rows] += 1
         tracks.time_since_update[rows] = 0
         tracks.conf[rows] = conf[dets]
@@ -256,6 +296,26 @@ class Tracker:
         promote = rows[(tracks.hits[rows] >= cfg.n_init) & (tracks.state[rows] == _TENTATIVE)]
         tracks.state[promote] = _CONFIRMED
         return promote
+
+    def _update_appearance(self, rows, dets, conf, features) -> None:
+        """Blend the embeddings of detections ``dets`` into the matched tracks ``rows``.
+
+        After ``r`` associations with a reused embedding, the EMA weight of the previous
+        embedding is ``alpha ** (r + 1)``: the new embedding stands in for the frames that were
+        not embedded, so the appearance follows a person as fast as when every frame is.
+        """
+        tracks, cfg = self.tracks, self.config
+        if cfg.ema_alpha is not None:
+            alpha = cfg.ema_alpha
+            if cfg.ema_adaptive:
+                alpha = adaptive_alpha(conf[dets], cfg.ema_alpha, cfg.min_conf)
+            skipped = tracks.reuses[rows]
+            if skipped.any():
+                alpha = np.asarray(alpha, dtype=np.float64) ** (1 + skipped)
+            ema_update(tracks.features, rows, features[dets], alpha)
+        else:
+            gallery_push(tracks.features, tracks.feature_count, rows, features[dets])
+        tracks.reuses[rows] = 0
 
     def _reidentify(self, rows: np.ndarray) -> None:
         """Give newly confirmed tracks (``(P,)`` rows) the identity and appearance of the

@@ -45,7 +45,7 @@ from ..postprocess import (
     parse_steps,
     tracker_settings,
 )
-from ..replay import COLUMNS, MEAN, format_scores, replay, score_config
+from ..replay import COLUMNS, MEAN, crops_per_frame, format_scores, replay, score_config
 from .track_mot import parse_overrides
 
 # Boxes down to this confidence are cached, so replays can try any min_conf above it.
@@ -208,10 +208,12 @@ class Postprocessing:
             from ..postprocess.aflink import load_aflink
 
             self._aflink = load_aflink(self.weights)
-        timings = {}
+        timings, crops = {}, {}
         with tempfile.TemporaryDirectory(prefix="strongsort-bench-") as folder:
             for sequence in self.sequences:
-                rows, timings[sequence.name] = replay(sequence, config)
+                stats: Dict[str, Any] = {}
+                rows, timings[sequence.name] = replay(sequence, config, stats)
+                crops[sequence.name] = crops_per_frame(stats)
                 rows = apply_postprocess(
                     rows,
                     chain,
@@ -223,7 +225,11 @@ class Postprocessing:
             names = [s.name for s in self.sequences]
             evaluated = evaluate_mot(gt_root, folder, names)
         scores = {
-            name: {**{c: evaluated[name][c] for c in COLUMNS[:4]}, "ms": timings[name]}
+            name: {
+                **{c: evaluated[name][c] for c in COLUMNS[:4]},
+                "ms": timings[name],
+                "crops": crops[name],
+            }
             for name in names
         }
         scores[MEAN] = {c: float(np.mean([scores[n][c] for n in names])) for c in COLUMNS}
