@@ -82,7 +82,10 @@ def build_checkpoint(
         raise ValueError(f"epoch must be a non-negative int, got {epoch!r}")
     state_dict = unwrap_model(model).state_dict()
     return {
-        "state_dict": {key: value.detach().cpu() for key, value in state_dict.items()},
+        # contiguous: a channels-last network (Engine(channels_last=True)) saves plain tensors.
+        "state_dict": {
+            key: value.detach().cpu().contiguous() for key, value in state_dict.items()
+        },
         "epoch": epoch,
         "rank1": float("nan") if rank1 is None else float(rank1),
         "optimizer": None if optimizer is None else optimizer.state_dict(),

@@ -24,6 +24,7 @@ from strongsort_reid.engine.config_parsing import (
     build_dataclass,
     parse_yaml,
 )
+from strongsort_reid.engine.precision import PRECISIONS
 
 __all__ = [
     "ConfigError",
@@ -170,6 +171,10 @@ class TrainConfig:
         print_freq: Log every this many iterations.
         save_freq: Also checkpoint every this many epochs (0: only with evaluations).
         seed: Seed of every random generator.
+        precision: Autocast of the training forward pass: ``auto`` (float16 on CUDA,
+            bfloat16 on a CPU with native bfloat16, else float32), ``fp32``, ``bf16``,
+            ``fp16`` (CUDA only).
+        channels_last: Train in the channels-last (NHWC) memory layout (faster convolutions).
     """
 
     optim: str = "adam"
@@ -198,6 +203,14 @@ class TrainConfig:
     print_freq: int = 20
     save_freq: int = 0
     seed: int = 1
+    precision: str = "auto"
+    channels_last: bool = True
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"train.precision must be one of {list(PRECISIONS)}, got {self.precision!r}"
+            )
 
 
 @dataclass

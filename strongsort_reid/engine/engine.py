@@ -33,6 +33,7 @@ from strongsort_reid.engine import distributed
 from strongsort_reid.engine.checkpoint_hooks import CheckpointHooksMixin
 from strongsort_reid.engine.evaluation import EvalResult
 from strongsort_reid.engine.evaluator import EvaluationMixin
+from strongsort_reid.engine.precision import resolve_precision
 from strongsort_reid.engine.progress import (
     ENGINE_LOGGER,
     EpochProgress,
@@ -60,13 +61,22 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
         datamanager: An ``ImageDataManager``: ``train_loader`` (batches are dicts with
             ``'img'``, ``'pid'``, ``'camid'``, ``'impath'``), ``test_loader[name]['query' |
             'gallery']`` and ``num_train_pids``.
-        use_gpu: Run on CUDA when it is available (with float16 autocast and gradient
-            scaling); otherwise on the CPU in float32.
+        use_gpu: Run on CUDA when it is available; otherwise on the CPU.
+        precision: Autocast of the training forward pass: ``"fp32"`` (none), ``"bf16"``,
+            ``"fp16"`` (CUDA only, with gradient scaling) or ``"auto"``: float16 on CUDA,
+            bfloat16 on a CPU with native bfloat16 (AVX512-BF16/AMX), else float32 (see
+            :mod:`.precision`). Losses are always computed in float32; evaluation runs in
+            float32 on the CPU and float16 on CUDA.
+        channels_last: Keep the networks' 4-D weights and the train batches in channels-last
+            (NHWC) memory layout, which oneDNN and cuDNN convolutions run faster; the values
+            and the saved checkpoints (written contiguous) are the same.
 
     Attributes:
         device: Where the models and batches live.
-        amp: Whether mixed precision is on.
-        scaler: The AMP gradient scaler (a pass-through when ``amp`` is off).
+        amp: Whether mixed precision (autocast) is on for training.
+        amp_dtype: The autocast dtype (``None`` when ``amp`` is off).
+        channels_last: Whether the channels-last layout is used.
+        scaler: The AMP gradient scaler (enabled for float16 only).
         writer: The tensorboard writer during :meth:`run` (main process only).
         last_results: ``{target: EvalResult}`` of the most recent :meth:`test`.
         last_checkpoint: Path of the most recent checkpoint written, if any.
@@ -75,15 +85,23 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
             any logs a warning with its count.
     """
 
-    def __init__(self, datamanager: Any, use_gpu: bool = True) -> None:
+    def __init__(
+        self,
+        datamanager: Any,
+        use_gpu: bool = True,
+        precision: str = "auto",
+        channels_last: bool = True,
+    ) -> None:
         self.datamanager = datamanager
         self.use_gpu = bool(use_gpu) and torch.cuda.is_available()
         if self.use_gpu:
             self.device = torch.device("cuda", torch.cuda.current_device())
         else:
             self.device = torch.device("cpu")
-        self.amp = self.use_gpu
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.amp_dtype = resolve_precision(precision, self.device)
+        self.amp = self.amp_dtype is not None
+        self.channels_last = bool(channels_last)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.distributed = distributed.is_distributed()
         self.is_main = distributed.is_main_process()
         self.train_loader = datamanager.train_loader
@@ -300,8 +318,11 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
     ##########
 
     def parse_data_for_train(self, data: Dict[str, Any]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``(imgs, pids)`` of a train batch, on :attr:`device`."""
+        """``(imgs, pids)`` of a train batch, on :attr:`device` (channels-last images when
+        :attr:`channels_last`)."""
         imgs = data["img"].to(self.device, non_blocking=True)
+        if self.channels_last and imgs.dim() == 4:
+            imgs = imgs.contiguous(memory_format=torch.channels_last)
         pids = torch.as_tensor(data["pid"]).to(self.device, non_blocking=True)
         return imgs, pids
 
@@ -312,12 +333,14 @@ class Engine(ModelRegistrationMixin, EvaluationMixin, CheckpointHooksMixin):
         return data["img"], torch.as_tensor(data["pid"]), torch.as_tensor(data["camid"])
 
     def autocast(self) -> AbstractContextManager:
-        """Float16 autocast on CUDA when :attr:`amp` is on; a no-op context otherwise.
+        """Autocast to :attr:`amp_dtype` when :attr:`amp` is on; a no-op context otherwise.
 
         Wrap the forward pass only; compute the losses outside it on :func:`to_float`
-        outputs (distances and exponentials overflow or lose precision in float16).
+        outputs (distances and exponentials overflow or lose precision in 16 bits).
         """
-        return torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.amp)
+        return torch.autocast(
+            device_type=self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp
+        )
 
     def compute_loss(self, criterion: nn.Module, outputs: Any, targets: torch.Tensor):
         """``criterion(outputs, targets)``; a tuple/list of outputs (deep supervision) gets

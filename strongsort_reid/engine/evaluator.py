@@ -35,7 +35,7 @@ class EvaluationMixin:
     """Evaluation on the data manager's test loaders (a part of the engine).
 
     Uses the engine's :attr:`datamanager`, :attr:`test_loader`, :attr:`device`, :attr:`amp`,
-    :attr:`is_main`, :attr:`writer`, :attr:`epoch`, the registered ``"model"`` and
+    :attr:`use_gpu`, :attr:`is_main`, :attr:`writer`, :attr:`epoch`, the registered ``"model"`` and
     :meth:`parse_data_for_eval`; fills :attr:`last_results`.
     """
 
@@ -43,6 +43,7 @@ class EvaluationMixin:
     test_loader: Dict[str, Dict[str, Any]]
     device: torch.device
     amp: bool
+    use_gpu: bool
     is_main: bool
     writer: Optional[Any]
     epoch: int
@@ -117,7 +118,7 @@ class EvaluationMixin:
             start = time.perf_counter()
             sets[split] = extract_features(
                 model, loaders[split], self.parse_data_for_eval, self.device,
-                normalize_feature, self.amp, desc=f"{name} {split}",
+                normalize_feature, self.amp and self.use_gpu, desc=f"{name} {split}",
             )
             logger.info(
                 "%s %s: %d x %d features in %.2f s", name, split, *sets[split].features.shape,

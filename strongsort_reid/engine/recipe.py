@@ -112,9 +112,10 @@ def build_engine(
 ) -> Engine:
     """The softmax or triplet engine that ``config.loss.name`` selects."""
     loss = config.loss
+    speed = dict(precision=config.train.precision, channels_last=config.train.channels_last)
     if loss.name == "softmax":
         return ImageSoftmaxEngine(
-            datamanager, model, optimizer, scheduler, config.use_gpu, loss.label_smooth
+            datamanager, model, optimizer, scheduler, config.use_gpu, loss.label_smooth, **speed
         )
     return ImageTripletEngine(
         datamanager,
@@ -129,6 +130,7 @@ def build_engine(
         label_smooth=loss.label_smooth,
         soft_margin=loss.soft_margin,
         center_lr=loss.center_lr,
+        **speed,
     )
 
 

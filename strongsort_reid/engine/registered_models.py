@@ -31,12 +31,14 @@ logger = logging.getLogger(ENGINE_LOGGER)
 class ModelRegistrationMixin:
     """Registered networks and their optimisation state (a part of the engine).
 
-    The engine sets :attr:`device`, :attr:`use_gpu` and :attr:`distributed` and calls
+    The engine sets :attr:`device`, :attr:`use_gpu`, :attr:`channels_last` and
+    :attr:`distributed` and calls
     :meth:`_init_registry` in its constructor, before any :meth:`register_model`.
     """
 
     device: torch.device
     use_gpu: bool
+    channels_last: bool
     distributed: bool
 
     def _init_registry(self) -> None:
@@ -58,7 +60,8 @@ class ModelRegistrationMixin:
         optim: Optional[torch.optim.Optimizer] = None,
         sched: Optional[Any] = None,
     ) -> None:
-        """Give the engine a network (moved to :attr:`device`) with its optimizer and scheduler.
+        """Give the engine a network (moved to :attr:`device`, and to the channels-last layout
+        when :attr:`channels_last`) with its optimizer and scheduler.
 
         Every registered network is trained, saved under ``save_dir/<name>/`` and, when
         distributed, wrapped in ``DistributedDataParallel``. The main network is ``"model"``.
@@ -66,6 +69,8 @@ class ModelRegistrationMixin:
         if name in self._models:
             raise ValueError(f"a model named {name!r} is already registered")
         model.to(self.device)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
         self._models[name] = model
         self._trainable[name] = trainable_parameter_names(model)
         self._train_modules[name] = model

@@ -22,7 +22,10 @@ class ImageSoftmaxEngine(Engine):
         model: The network; in train mode it returns ``(B, num_train_pids)`` logits.
         optimizer: Its optimizer.
         scheduler: Its learning-rate scheduler, stepped once per epoch.
-        use_gpu: Train on CUDA (with AMP) when available.
+        use_gpu: Train on CUDA when available.
+        precision: Autocast of the forward pass, ``"auto"``, ``"fp32"``, ``"bf16"`` or
+            ``"fp16"`` (see :class:`Engine`).
+        channels_last: Train in the channels-last memory layout (see :class:`Engine`).
         label_smooth: Smooth the one-hot targets with epsilon 0.1.
 
     Example:
@@ -38,8 +41,11 @@ class ImageSoftmaxEngine(Engine):
         scheduler: Optional[Any] = None,
         use_gpu: bool = True,
         label_smooth: bool = True,
+        *,
+        precision: str = "auto",
+        channels_last: bool = True,
     ) -> None:
-        super().__init__(datamanager, use_gpu)
+        super().__init__(datamanager, use_gpu, precision, channels_last)
         self.register_model("model", model, optimizer, scheduler)
         self.criterion = CrossEntropyLoss(
             num_classes=datamanager.num_train_pids,

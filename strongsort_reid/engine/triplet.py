@@ -34,7 +34,10 @@ class ImageTripletEngine(Engine):
             by their own SGD optimizer with learning rate ``center_lr / weight_c``, i.e.
             each centre moves with step ``center_lr`` whatever the weight (bag of tricks).
         scheduler: Learning-rate scheduler of ``optimizer``, stepped once per epoch.
-        use_gpu: Train on CUDA (with AMP) when available.
+        use_gpu: Train on CUDA when available.
+        precision: Autocast of the forward pass, ``"auto"``, ``"fp32"``, ``"bf16"`` or
+            ``"fp16"`` (see :class:`Engine`).
+        channels_last: Train in the channels-last memory layout (see :class:`Engine`).
         label_smooth: Smooth the cross-entropy targets with epsilon 0.1.
         soft_margin: Use the soft-plus triplet instead of the hinge.
         center_lr: Step size of the class centres.
@@ -58,8 +61,11 @@ class ImageTripletEngine(Engine):
         label_smooth: bool = True,
         soft_margin: bool = False,
         center_lr: float = 0.5,
+        *,
+        precision: str = "auto",
+        channels_last: bool = True,
     ) -> None:
-        super().__init__(datamanager, use_gpu)
+        super().__init__(datamanager, use_gpu, precision, channels_last)
         if getattr(unwrap_model(model), "loss", "triplet") != "triplet":
             raise ValueError(
                 "ImageTripletEngine needs a model built with loss='triplet' (train mode returns "
