@@ -40,14 +40,12 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 # Label -> --set overrides (on top of the default configuration).
 SETTINGS = {
     "off": {"embed_skip": False},
-    "on (iou 0.6, rival 0.1, refresh 5)": {"embed_skip": True},
+    "on, default (iou 0.6, rival 0.1, refresh 3)": {"embed_skip": True},
+    "on (iou 0.6, rival 0.1, refresh 5)": dict(embed_skip=True, embed_skip_refresh=5),
     "on (iou 0.5, rival 0.2, refresh 5)": dict(
-        embed_skip=True, embed_skip_iou=0.5, embed_skip_rival_iou=0.2
+        embed_skip=True, embed_skip_iou=0.5, embed_skip_rival_iou=0.2, embed_skip_refresh=5
     ),
-    "on (iou 0.6, rival 0.1, refresh 10)": dict(embed_skip=True, embed_skip_refresh=10),
-    "on (iou 0.7, rival 0.1, refresh 3)": dict(
-        embed_skip=True, embed_skip_iou=0.7, embed_skip_refresh=3
-    ),
+    "on (iou 0.7, rival 0.1, refresh 3)": dict(embed_skip=True, embed_skip_iou=0.7),
 }
 
 

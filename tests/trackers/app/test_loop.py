@@ -61,7 +61,7 @@ def test_embed_stage_embeds_only_the_rows_the_tracker_uses():
 
 def test_run_reports_the_embed_stage_separately(tmp_path):
     embedder = CountingEmbedder(delay=0.02)
-    tracker = StrongSORT(cmc=None, n_init=1)
+    tracker = StrongSORT(cmc=None, n_init=1, embed_skip=False)
     with open_source(_folder(tmp_path)) as source:
         results = MOTResultWriter(tmp_path / "out.txt")
         summary = run_tracking(

@@ -41,7 +41,7 @@ def test_embed_skip_embeds_fewer_crops_and_keeps_the_identities(tmp_path):
         embedded[number] = embed_tracked(extractor, everything, image, dets)
         return embedded[number]
 
-    everything = StrongSORT(cmc=None)
+    everything = StrongSORT(cmc=None, embed_skip=False)
     skipping = StrongSORT(cmc=None, embed_skip=True)
     results = {
         "all": track(seq_dir, everything, embed_all),

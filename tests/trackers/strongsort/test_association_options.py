@@ -54,7 +54,9 @@ def test_boost_keeps_an_occluded_person_and_never_starts_tracks_from_boosted_box
     plain_ids, _ = _occluded_walk(StrongSORT(cmc=None, n_init=2), low_conf=0.45)
     assert (plain_ids[8:13] == 0).all()  # dropped below min_conf
 
-    boosted = StrongSORT(cmc=None, n_init=2, conf_boost=0.9, boost_min_conf=0.3)
+    boosted = StrongSORT(
+        cmc=None, n_init=2, conf_boost=0.9, boost_min_conf=0.3, embed_skip=False
+    )
     ids, rows = _occluded_walk(boosted, low_conf=0.45)
     assert (ids[1:] == ids[1]).all() and ids[1] > 0  # followed through the occlusion
     assert rows == 1  # the far 0.4 box overlaps no track: not boosted, no track
@@ -92,7 +94,7 @@ def test_ema_update_takes_one_weight_per_row():
 
 def test_adaptive_ema_keeps_the_appearance_of_an_uncertain_detection():
     def final_feature(adaptive):
-        tracker = StrongSORT(cmc=None, n_init=1, ema_adaptive=adaptive)
+        tracker = StrongSORT(cmc=None, n_init=1, ema_adaptive=adaptive, embed_skip=False)
         first, second = np.eye(4, dtype=np.float32)[:2]
         tracker.update(np.array([[10, 10, 50, 110, 0.95, 0]]), embs=first[None])
         tracker.update(np.array([[12, 10, 52, 110, 0.6, 0]]), embs=(first + second)[None])

@@ -21,7 +21,9 @@ def test_defaults_are_the_paper_configuration_plus_the_dev_benchmark_switches():
     assert (cfg.ema_alpha, cfg.mc_lambda, cfg.gating_threshold) == (0.9, 0.98, 9.4877)
     assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 3, 0.7)
     paper = StrongSORTConfig(**ablation_overrides("+woC"))
-    additions = dict(output_predicted=3, ema_adaptive=True, reentry_max_age=300)
+    additions = dict(
+        output_predicted=3, ema_adaptive=True, reentry_max_age=300, embed_skip=True
+    )
     assert paper.n_init == 3 and paper.output_predicted == 0 and paper.reentry_max_age == 0
     assert not paper.ema_adaptive and paper.conf_boost is None
     assert dataclasses.replace(paper, **additions) == cfg
@@ -88,6 +90,7 @@ def test_ablation_path_from_deepsort_ends_at_the_defaults():
     assert (deepsort.matching, deepsort.cmc, deepsort.nn_budget) == ("cascade", None, 100)
     assert deepsort.max_cos_dist == 0.3
     paper = dict(n_init=3, output_predicted=0, ema_adaptive=False, reentry_max_age=0)
+    paper["embed_skip"] = False
     assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig(**paper)
     previous = deepsort
     for step, change in list(ABLATION_STEPS.items())[1:]:

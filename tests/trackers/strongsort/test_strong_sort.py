@@ -165,7 +165,7 @@ def test_bad_frames_raise(frame):
 
 def test_embedder_is_used_with_the_frame():
     embedder = FakeEmbedder()
-    tracker = StrongSORT(embedder, cmc=None)
+    tracker = StrongSORT(embedder, cmc=None, embed_skip=False)
     frame = np.zeros((480, 640, 3), np.uint8)
     for t in range(4):
         out = tracker.update(_dets([[10 + t, 10, 50 + t, 90], [400, 10, 440, 90]]), frame)

@@ -241,7 +241,9 @@ def _detection_settings(args: argparse.Namespace, folder: Path) -> Dict[str, Any
 
     if args.det_file:
         return {"det_file": sha256_of(folder / "det" / "det.txt")[:16], "floor": args.conf_floor}
-    return {"model": args.yolo_model, "floor": args.conf_floor, "imgsz": 640, "iou": 0.7}
+    return {
+        "model": args.yolo_model, "floor": args.conf_floor, "imgsz": 640, "iou": 0.7, "rect": True
+    }
 
 
 class _Builders:
