@@ -25,6 +25,8 @@ setup(
     package_data={
         "trackers": ["configs/*.yaml", "weights/*.pth", "weights/README.md"],
         "strongsort_reid.weights": ["*.pth", "*.onnx", "README.md"],
+        # Training recipes that installed code starts from (configs/finetune_small.yaml links here).
+        "strongsort_reid.engine.recipes": ["*.yaml"],
     },
     install_requires=[
         "torch>=2.3",

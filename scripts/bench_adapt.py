@@ -5,6 +5,7 @@ mAP of every adapted model (forgetting).
 
 Prints one Markdown table: HOTA / IDF1 / IDSW before -> after per sequence and their mean,
 pseudo-identities, crops, epochs, wall and CPU seconds of the adaptation, CUHK01 mAP after.
+With ``--video``: the wall time of each stage (tracking, mining, fine-tune) and the load average.
 
 Example:
     python scripts/bench_adapt.py                                   # dev sequences, 2 minutes
@@ -53,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--max-epochs", type=int, help="cap on the epochs (default: the recipe's)")
     add("--distill-weight", type=float, default=FineTuneOptions.distill_weight)
     add("--freeze-bn", action=argparse.BooleanOptionalAction, default=True)
-    add("--recipe", type=Path, help="training recipe YAML (default: the built-in one)")
+    add("--recipe", type=Path, help="training recipe YAML (default: adapt's)")
     add("--set", nargs="+", default=[], metavar="KEY=VALUE", help="recipe overrides")
     add("--seed", type=int, default=1)
     add("--output", type=Path, help="where adapted weights go (default: a temporary folder)")
@@ -85,15 +86,34 @@ def _adapt(args, source: Path, output: Path, det_file=None):
 
 
 def _stats(result) -> Dict[str, float]:
-    mining = result.rounds[-1].mining
+    last = result.rounds[-1]
     return {
-        "identities": mining["identities"],
-        "crops": mining["crops_written"],
-        "negative_pairs": mining["negative_pairs"],
-        "epochs": len(result.rounds[-1].epochs),
+        "identities": last.mining["identities"],
+        "crops": last.mining["crops_written"],
+        "negative_pairs": last.mining["negative_pairs"],
+        "epochs": len(last.epochs),
+        "stopped_by": last.stopped_by,
+        "tracking_s": sum(r.tracking_seconds for r in result.rounds),
+        "mining_s": sum(r.mining_seconds for r in result.rounds),
+        "finetune_s": sum(r.training_seconds for r in result.rounds),
         "wall_s": result.wall_seconds,
         "cpu_s": result.cpu_seconds,
     }
+
+
+def format_stages(name: str, row: Dict, load: List[float]) -> str:
+    """Markdown table of one adaptation's stage wall times, with the 1-minute load average
+    before and after (the machine's other work slows every stage)."""
+    lines = [
+        "| source | frames | pseudo-ids | crops | epochs | tracking s | mining s | fine-tune s "
+        "| adapt wall s | adapt CPU s | load avg before / after |",
+        "|" + "---|" * 11,
+        f"| {name} | {row['frames']} | {row['identities']} | {row['crops']} | "
+        f"{row['epochs']} ({row['stopped_by']}) | {row['tracking_s']:.1f} | "
+        f"{row['mining_s']:.1f} | {row['finetune_s']:.1f} | {row['wall_s']:.1f} | "
+        f"{row['cpu_s']:.1f} | {load[0]:.2f} / {load[1]:.2f} |",
+    ]
+    return "\n".join(lines)
 
 
 def run_sequences(args, output: Path) -> Dict[str, Dict]:
@@ -150,9 +170,11 @@ def main(argv: List[str] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-adapt-") as temp:
         output = args.output or Path(temp)
         if args.video is not None:
+            load_before = os.getloadavg()[0]
             result = _adapt(args, args.video, output / args.video.stem)
-            rows = {args.video.stem: {**_stats(result), "mining": result.rounds[-1].mining}}
-            print(json.dumps(rows, indent=2))
+            row = {**_stats(result), "frames": result.rounds[-1].frames}
+            rows = {args.video.stem: {**row, "mining": result.rounds[-1].mining}}
+            print(format_stages(args.video.stem, row, [load_before, os.getloadavg()[0]]))
         else:
             rows = run_sequences(args, output)
             if not args.no_cuhk01:

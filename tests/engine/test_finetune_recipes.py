@@ -1,15 +1,18 @@
 """The small-data fine-tuning recipe (configs/finetune_small.yaml) against torchreid's default
-one: same work per run (so no more wall time), the documented differences only, the default of
-scripts/train_reid.py, and scripts/bench_finetune.py end to end on the synthetic data set."""
+one: same work per run (so no more wall time), the documented differences only, shipped as
+package data, the default of scripts/train_reid.py, and scripts/bench_finetune.py end to end on
+the synthetic data set."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
+import pytest
 from engine_helpers import HEIGHT, WIDTH
 
 from strongsort_reid.engine.config import config_to_dict, load_config
+from strongsort_reid.engine.recipes import available_recipes, recipe_path
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = REPO / "configs" / "finetune_small.yaml"
@@ -45,10 +48,22 @@ def test_small_recipe_does_the_same_work_as_torchreids_default():
     assert small["data"]["transforms"] == ["random_flip", "random_crop", "random_erase"]
 
 
+def test_the_small_recipe_is_package_data_and_configs_links_to_it():
+    shipped = recipe_path("finetune_small")
+    assert shipped == recipe_path("finetune_small.yaml")
+    assert shipped.parent.name == "recipes" and shipped.parent.parent.name == "engine"
+    assert SMALL.resolve() == shipped  # one file, no duplicate
+    assert "finetune_small" in available_recipes()
+    with pytest.raises(FileNotFoundError, match="finetune_small"):
+        recipe_path("finetune_large")
+    with pytest.raises(FileNotFoundError):
+        recipe_path("../recipes/finetune_small")
+
+
 def test_train_script_runs_the_small_recipe_unless_given_one():
     script = _load_script("train_reid")
     assert script.with_default_recipe(["data.root=x"]) == [
-        "--config", str(SMALL), "data.root=x"
+        "--config", str(recipe_path("finetune_small")), "data.root=x"
     ]
     assert script.with_default_recipe(["--config", "a.yaml"]) == ["--config", "a.yaml"]
     assert script.with_default_recipe(["--config=a.yaml"]) == ["--config=a.yaml"]

@@ -70,9 +70,9 @@ def adapt(
         reid_weights: Starting weights (registered name or checkpoint path).
         minutes: Fine-tune time budget per round (overrides ``training.minutes``).
         rounds: Track-mine-fine-tune rounds (>= 1).
-        recipe, recipe_overrides: Training recipe YAML (default: the built-in
-            :data:`~trackers.adapt.finetune.DEFAULT_RECIPE`) and ``section.key=value``
-            overrides.
+        recipe, recipe_overrides: Training recipe YAML (default: the shipped
+            ``finetune_small`` recipe with :data:`~trackers.adapt.finetune.ADAPT_OVERRIDES`)
+            and ``section.key=value`` overrides.
         mining: Pseudo-identity thresholds (default :class:`MiningConfig`).
         training: Distillation, BatchNorm, epochs, seed (default :class:`FineTuneOptions`).
         tracking: Detector, det file, tracker configuration, frame limit.
@@ -113,6 +113,7 @@ def adapt(
         current = target
     result.wall_seconds = time.perf_counter() - wall
     result.cpu_seconds = time.process_time() - cpu
+    measured = time.perf_counter()
     if evaluate and has_ground_truth(source):
         say("scoring the tracking before and after with the ground truth")
         result.tracking = _compare_tracking(
@@ -121,6 +122,8 @@ def adapt(
     if cuhk01_root is not None:
         say("evaluating CUHK01 before and after")
         result.cuhk01 = _compare_cuhk01(start_weights, result.weights, cuhk01_root, arch, training)
+    if result.tracking is not None or result.cuhk01 is not None:
+        result.comparison_seconds = time.perf_counter() - measured
     result.write(output)
     return result
 
@@ -143,7 +146,7 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
     rows, fps, summary = track_source(
         source, tracked_with, plan.tracking, folder / "tracks.txt", plan.say, plan.progress
     )
-    seconds = time.perf_counter() - started
+    tracking_seconds = time.perf_counter() - started
     identities = mine_identities(rows, fps, plan.mining)
     stats = dict(identities.stats)
     if identities.num_identities < 2:
@@ -155,6 +158,7 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
         )
     crops = folder / "crops"
     stats["crops_written"] = write_crops(identities, source, crops, plan.tracking.max_frames)
+    mining_seconds = time.perf_counter() - started - tracking_seconds
     plan.say(
         f"{stats['identities']} pseudo-identities, {stats['crops_written']} crops, "
         f"{stats['negative_pairs']} co-occurrence negative pairs; fine-tuning"
@@ -165,8 +169,10 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
     return RoundReport(
         tracked_with=str(tracked_with),
         frames=summary.frames,
-        tracking_seconds=seconds,
+        tracking_seconds=tracking_seconds,
         mining=stats,
+        tracking_stage_ms=dict(summary.stage_ms),
+        mining_seconds=mining_seconds,
         epochs=tuned.epochs,
         training_seconds=tuned.seconds,
         stopped_by=tuned.stopped_by,

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--minutes", type=float, default=FineTuneOptions.minutes, help="fine-tune budget/round")
     add("--rounds", type=int, default=1, help="track-mine-fine-tune rounds")
     add("--max-epochs", type=int, help="cap on the epochs (default: the recipe's)")
-    add("--recipe", type=Path, help="training recipe YAML (default: the built-in one)")
+    add("--recipe", type=Path, help="training YAML (default: finetune_small + adapt's overrides)")
     add("--set", nargs="+", default=[], metavar="KEY=VALUE", help="recipe overrides")
     add(
         "--distill-weight",

@@ -1,10 +1,11 @@
 """Fine-tune the ReID model on mined crops with the project's engine, within a time budget.
 
 The training recipe (model, input size, augmentations, P x K sampling, optimizer, loss weights)
-is a :class:`~strongsort_reid.engine.config.RecipeConfig`: :data:`DEFAULT_RECIPE` unless a
-recipe YAML is given (any of ``configs/*.yaml``); the data section's dataset is replaced by the
-crops, and ``model.load_weights`` by the starting weights. Epochs run until ``train.max_epoch``
-or until the time budget is spent (checked before every batch).
+is a :class:`~strongsort_reid.engine.config.RecipeConfig`: the shipped ``finetune_small`` recipe
+with :data:`ADAPT_OVERRIDES` unless a recipe YAML is given (any of ``configs/*.yaml``, taken as
+is); the data section's dataset is replaced by the crops, and ``model.load_weights`` by the
+starting weights. Epochs run until ``train.max_epoch`` or until the time budget is spent
+(checked before every batch).
 """
 
 from __future__ import annotations
@@ -13,55 +14,48 @@ import copy
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from strongsort_reid.data import ImageDataManager
 from strongsort_reid.engine import build_checkpoint, set_random_seed
-from strongsort_reid.engine.config import (
-    RecipeConfig,
-    apply_overrides,
-    config_from_dict,
-    load_config,
-)
+from strongsort_reid.engine.config import RecipeConfig, load_config
 from strongsort_reid.engine.recipe import build_optimization, build_reid_model
+from strongsort_reid.engine.recipes import recipe_path
 from strongsort_reid.utils.checkpoint import save_checkpoint
 
 from .objective import AdaptEngine, BudgetExhausted
 
-# Low learning rate, few epochs, mild augmentation: the crops come from one camera and a few
-# minutes of video, so the starting model should move, not be replaced. No identity cross
-# entropy by default (loss.weight_x=0): it would push apart the fragments of one person that
-# the mining cut at gaps, and its fresh classifier needs a classifier-only epoch
-# (train.fixbase_epoch) that a few minutes on two cores cannot spare; the triplet uses only the
-# guaranteed negatives. Enable it with loss.weight_x=1 train.fixbase_epoch=1.
-DEFAULT_RECIPE: Dict[str, Dict[str, object]] = {
-    "model": {"name": "osnet_x0_25", "pretrained": False},
-    "data": {
-        "height": 256,
-        "width": 128,
-        "transforms": ["random_flip", "random_crop", "color_jitter"],
-        "train_sampler": "RandomIdentitySampler",
-        "num_instances": 4,
-        "workers": 0,
-    },
-    "loss": {"name": "triplet", "margin": 0.3, "weight_t": 1.0, "weight_x": 0.0},
-    "train": {
-        "optim": "adam",
-        "lr": 3.0e-5,
-        "weight_decay": 5.0e-4,
-        "lr_scheduler": "single_step",
-        "stepsize": [1000],
-        "max_epoch": 8,
-        "batch_size": 32,
-        "fixbase_epoch": 0,
-        "open_layers": ["classifier"],
-        "print_freq": 1000,
-        "seed": 1,
-    },
-}
+# adapt's default recipe: the small-data fine-tuning recipe (configs/finetune_small.yaml, shipped
+# as strongsort_reid/engine/recipes/finetune_small.yaml) with what differs for pseudo-identities
+# mined from a few minutes of one camera (a few dozen people, ~12 crops each, on 2 CPU cores).
+# Kept from the recipe: model and input size, P x K = 8 x 4 batches, Adam, weight decay, triplet
+# margin, cosine schedule, seed.
+ADAPT_OVERRIDES: Tuple[str, ...] = (
+    # The starting model should move, not be replaced (distillation pulls the same way): 10x
+    # below the recipe's 3e-4, which suits hundreds of labelled identities.
+    "train.lr=3e-5",
+    # Few epochs, full rate from the first batch: the budget often ends the run early (vtest.avi,
+    # 558 crops: 2 of 8 epochs in the default 2 minutes on 2 cores), and a warmup would spend
+    # those epochs at a fraction of the rate. The cosine decays over what runs to max_epoch.
+    "train.max_epoch=8",
+    "train.warmup_epochs=0",
+    # No identity cross entropy: it would push apart the fragments of one person that the
+    # mining cut at gaps, and its fresh classifier needs classifier-only epochs that a few
+    # minutes cannot spare; the triplet uses only the guaranteed negatives. Enable it with
+    # loss.weight_x=1 train.fixbase_epoch=1.
+    "loss.weight_x=0",
+    "train.fixbase_epoch=0",
+    # Colour jitter instead of random erasing: with erasing, TUD-Campus's 5 pseudo-identities
+    # cost 5.4 CUHK01 mAP (forgetting guard: 2), with colour jitter 1.0 (bench_adapt.py, seed 1).
+    "data.transforms=[random_flip,random_crop,color_jitter]",
+    # A few hundred small crops load in ~1% of a training step: no worker processes.
+    "data.workers=0",
+    # adapt prints one line per epoch itself.
+    "train.print_freq=1000",
+)
 
 
 @dataclass
@@ -105,11 +99,12 @@ class FineTuneResult:
 
 
 def load_recipe(path: Optional[Path] = None, overrides: Sequence[str] = ()) -> RecipeConfig:
-    """The recipe at ``path`` (a training YAML), or :data:`DEFAULT_RECIPE`, with
-    ``section.key=value`` overrides."""
+    """The recipe at ``path`` (a training YAML) with ``section.key=value`` overrides; without
+    ``path``, the shipped ``finetune_small`` recipe with :data:`ADAPT_OVERRIDES`, then
+    ``overrides``."""
     if path is not None:
         return load_config(path, list(overrides))
-    return config_from_dict(apply_overrides(copy.deepcopy(DEFAULT_RECIPE), list(overrides)))
+    return load_config(recipe_path("finetune_small"), [*ADAPT_OVERRIDES, *overrides])
 
 
 def _crops_recipe(recipe: RecipeConfig, crops: Path, weights: Path, identities: int):

@@ -18,7 +18,11 @@ class RoundReport:
         tracked_with: ReID weights the source was tracked with.
         frames: Frames tracked.
         tracking_seconds: Wall time of the tracking pass.
+        tracking_stage_ms: Its mean milliseconds per frame of each loop stage (decode,
+            detect, embed, track, write).
         mining: Counts of the mining (:attr:`PseudoIdentities.stats`) plus ``crops_written``.
+        mining_seconds: Wall time of the mining and of cutting the crops (the source is read
+            again).
         epochs: Per-epoch statistics of the fine-tune (losses, accuracy, seconds, lr).
         training_seconds: Wall time of the fine-tune.
         stopped_by: ``"max_epoch"`` or ``"time budget"``.
@@ -29,6 +33,8 @@ class RoundReport:
     frames: int
     tracking_seconds: float
     mining: Dict[str, float]
+    tracking_stage_ms: Dict[str, float] = field(default_factory=dict)
+    mining_seconds: float = 0.0
     epochs: List[Dict[str, float]] = field(default_factory=list)
     training_seconds: float = 0.0
     stopped_by: str = ""
@@ -48,6 +54,8 @@ class AdaptResult:
         rounds: One :class:`RoundReport` per round.
         wall_seconds, cpu_seconds: Wall and process CPU time of the whole adaptation, without
             the before/after measurements.
+        comparison_seconds: Wall time of the before/after measurements (tracking scores and
+            CUHK01; 0 when there are none).
         tracking: ``{"before": {HOTA, IDF1, IDSW}, "after": {...}}`` when the source has
             ground truth (scored with it; the adaptation itself never reads it), else ``None``.
         cuhk01: ``{"before": {rank1, mAP}, "after": {...}}`` when CUHK01 was given, else None.
@@ -60,6 +68,7 @@ class AdaptResult:
     rounds: List[RoundReport] = field(default_factory=list)
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
+    comparison_seconds: float = 0.0
     tracking: Optional[Dict[str, Dict[str, float]]] = None
     cuhk01: Optional[Dict[str, Dict[str, float]]] = None
     report_json: Optional[Path] = None
@@ -73,6 +82,7 @@ class AdaptResult:
             "weights": str(self.weights),
             "wall_seconds": self.wall_seconds,
             "cpu_seconds": self.cpu_seconds,
+            "comparison_seconds": self.comparison_seconds,
             "rounds": [vars(r) for r in self.rounds],
             "tracking": self.tracking,
             "cuhk01": self.cuhk01,
@@ -89,10 +99,13 @@ class AdaptResult:
                 f"round {number}: {r.frames} frames tracked in {r.tracking_seconds:.1f} s; "
                 f"{m['identities']} pseudo-identities from {m['tracks']} tracks, "
                 f"{m['crops_written']} crops, {m['negative_pairs']} co-occurrence negative "
-                f"pairs; {len(r.epochs)} epochs in {r.training_seconds:.1f} s "
+                f"pairs (mined in {r.mining_seconds:.1f} s); {len(r.epochs)} epochs in "
+                f"{r.training_seconds:.1f} s "
                 f"({r.stopped_by}); last epoch: {losses or 'no batch'}"
             )
         lines.append(f"wall {self.wall_seconds:.1f} s, CPU {self.cpu_seconds:.1f} s")
+        if self.comparison_seconds:
+            lines.append(f"before/after measurements: {self.comparison_seconds:.1f} s")
         for name, table in (("tracking", self.tracking), ("CUHK01", self.cuhk01)):
             if table:
                 lines.append(f"{name}: " + _before_after(table))

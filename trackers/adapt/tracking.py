@@ -40,15 +40,23 @@ class TrackingSettings:
 
 
 class CollectingWriter(MOTResultWriter):
-    """A MOTChallenge results writer that also keeps the rows as ``(R, 7)`` ``[frame,
-    track_id, x1, y1, x2, y2, conf]`` (:attr:`track_rows`)."""
+    """A MOTChallenge results writer that also keeps the rows of the detected boxes as
+    ``(R, 7)`` ``[frame, track_id, x1, y1, x2, y2, conf]`` (:attr:`track_rows`).
+
+    Boxes of tracks missed in the frame (``det_index < 0``: the tracker's
+    ``output_predicted`` bridging) go to the results file but not to the rows: they are
+    predictions, not detections, and a crop cut there may show the occluder or background.
+    """
 
     def __init__(self, path: Path):
         super().__init__(path)
         self._rows: List[np.ndarray] = []
 
     def write(self, frame_number: int, tracks: np.ndarray) -> None:
+        """Write ``(M, 8)`` ``[x1, y1, x2, y2, id, conf, cls, det_index]`` tracks of the frame
+        and keep those with ``det_index >= 0``."""
         super().write(frame_number, tracks)
+        tracks = tracks[tracks[:, 7] >= 0]
         rows = np.empty((len(tracks), 7))
         rows[:, 0] = frame_number
         rows[:, 1] = tracks[:, 4]

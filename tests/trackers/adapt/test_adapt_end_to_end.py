@@ -47,6 +47,9 @@ def test_adapt_writes_weights_crops_and_report(adapted):
     assert mining["crops_written"] == len(crops) == mining["crops"]
     assert len({crop.parent.name for crop in crops}) == mining["identities"]
     assert round_["frames"] == 20
+    assert {"detect", "embed", "track"} <= set(round_["tracking_stage_ms"])
+    assert round_["tracking_seconds"] > 0 and round_["mining_seconds"] > 0
+    assert report["comparison_seconds"] == 0  # --no-evaluate, no CUHK01
     (epoch,) = round_["epochs"]
     assert {"loss", "loss_t", "loss_d", "valid_triplets", "seconds"} <= set(epoch)
     assert report["weights"] == str(adapted / "osnet_x0_25_adapted.pth")
