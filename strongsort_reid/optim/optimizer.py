@@ -51,11 +51,12 @@ def build_optimizer(
             named in ``new_layers`` (e.g. the freshly initialised ``classifier``) with ``lr``.
         new_layers: attribute name(s) of the model's top-level children that are new.
         base_lr_mult: learning-rate multiplier of the base layers.
-        fused: update all parameters in one fused kernel (``adam``, ``amsgrad``, ``adamw``,
-            ``sgd``) instead of a Python loop over them: the same arithmetic, several times
-            faster on a network of many small tensors. ``None`` (default): fused wherever the
-            installed torch has the kernel for the parameters' device (CPU: torch >= 2.4),
-            else the loop; ``True`` insists (torch raises where it is missing).
+        fused: update all parameters in one fused kernel (``adam``, ``amsgrad``, ``adamw``;
+            ``sgd`` only when ``True``) instead of a Python loop over them: the same
+            arithmetic, several times faster on a network of many small tensors. ``None``
+            (default): fused wherever the installed torch has the kernel for the parameters'
+            device (CPU: torch >= 2.4), else the loop; ``True`` insists (torch raises where it
+            is missing).
 
     Returns:
         The optimizer. With ``staged_lr`` it has two parameter groups, in torchreid's order:
@@ -83,6 +84,9 @@ def build_optimizer(
     if optim in ("adam", "amsgrad", "adamw", "sgd"):
         cls = {"sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}.get(optim, torch.optim.Adam)
         if optim == "sgd":
+            # torch's fused SGD fails on a step where some parameters have momentum buffers
+            # and others none yet: what the first step after fixbase epochs is. Opt-in only.
+            fused = bool(fused)
             options = dict(
                 momentum=momentum,
                 dampening=sgd_dampening,
