@@ -51,12 +51,10 @@ def build_optimizer(
             named in ``new_layers`` (e.g. the freshly initialised ``classifier``) with ``lr``.
         new_layers: attribute name(s) of the model's top-level children that are new.
         base_lr_mult: learning-rate multiplier of the base layers.
-        fused: update all parameters in one fused kernel (``adam``, ``amsgrad``, ``adamw``;
-            ``sgd`` only when ``True``) instead of a Python loop over them: the same
-            arithmetic, several times faster on a network of many small tensors. ``None``
-            (default): fused wherever the installed torch has the kernel for the parameters'
-            device (CPU: torch >= 2.4), else the loop; ``True`` insists (torch raises where it
-            is missing).
+        fused: one fused kernel for all parameters (``adam``, ``amsgrad``, ``adamw``; ``sgd``
+            only when ``True``) instead of a Python loop: the same arithmetic, several times
+            faster. ``None`` (default): fused where the installed torch has the kernel for the
+            parameters' device (CPU: torch >= 2.4), else the loop; ``True`` insists.
 
     Returns:
         The optimizer. With ``staged_lr`` it has two parameter groups, in torchreid's order:
@@ -81,26 +79,22 @@ def build_optimizer(
     logger.info("initialising optimizer %s (lr=%g, weight_decay=%g)", optim, lr, weight_decay)
 
     betas = (adam_beta1, adam_beta2)
-    if optim in ("adam", "amsgrad", "adamw", "sgd"):
-        cls = {"sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}.get(optim, torch.optim.Adam)
-        if optim == "sgd":
-            # torch's fused SGD fails on a step where some parameters have momentum buffers
-            # and others none yet: what the first step after fixbase epochs is. Opt-in only.
-            fused = bool(fused)
-            options = dict(
-                momentum=momentum,
-                dampening=sgd_dampening,
-                nesterov=sgd_nesterov,
-            )
-        else:
-            options = dict(betas=betas, amsgrad=optim == "amsgrad")
-        return _build_maybe_fused(cls, param_groups, fused, lr=lr, weight_decay=weight_decay,
-                                  **options)
-    if optim == "rmsprop":
-        return torch.optim.RMSprop(
-            param_groups, lr=lr, momentum=momentum, weight_decay=weight_decay, alpha=rmsprop_alpha
-        )
-    return torch.optim.RAdam(param_groups, lr=lr, weight_decay=weight_decay, betas=betas)
+    sgd = dict(momentum=momentum, dampening=sgd_dampening, nesterov=sgd_nesterov)
+    cls, options = {
+        "adam": (torch.optim.Adam, dict(betas=betas)),
+        "amsgrad": (torch.optim.Adam, dict(betas=betas, amsgrad=True)),
+        "adamw": (torch.optim.AdamW, dict(betas=betas)),
+        "sgd": (torch.optim.SGD, sgd),
+        "rmsprop": (torch.optim.RMSprop, dict(momentum=momentum, alpha=rmsprop_alpha)),
+        "radam": (torch.optim.RAdam, dict(betas=betas)),
+    }[optim]
+    if optim in ("rmsprop", "radam"):  # no fused kernel
+        return cls(param_groups, lr=lr, weight_decay=weight_decay, **options)
+    if optim == "sgd":
+        # torch's fused SGD fails on a step where some parameters have momentum buffers and
+        # others none yet: what the first step after fixbase epochs is. Opt-in only.
+        fused = bool(fused)
+    return _build_maybe_fused(cls, param_groups, fused, lr=lr, weight_decay=weight_decay, **options)
 
 
 def _build_maybe_fused(

@@ -113,19 +113,27 @@ def adapt(
         current = target
     result.wall_seconds = time.perf_counter() - wall
     result.cpu_seconds = time.process_time() - cpu
-    measured = time.perf_counter()
-    if evaluate and has_ground_truth(source):
+    _measure(result, start_weights, plan, output, cuhk01_root, evaluate)
+    result.write(output)
+    return result
+
+
+def _measure(result: AdaptResult, start_weights, plan, output: Path, cuhk01_root, evaluate):
+    """Fill ``result``'s before/after tracking scores (a sequence with ground truth, when
+    ``evaluate``) and CUHK01 scores (when ``cuhk01_root``), and the seconds they took."""
+    measured, say = time.perf_counter(), plan.say
+    if evaluate and has_ground_truth(result.source):
         say("scoring the tracking before and after with the ground truth")
         result.tracking = _compare_tracking(
-            source, start_weights, result.weights, tracking, output / "cache", say
+            result.source, start_weights, result.weights, plan.tracking, output / "cache", say
         )
     if cuhk01_root is not None:
         say("evaluating CUHK01 before and after")
-        result.cuhk01 = _compare_cuhk01(start_weights, result.weights, cuhk01_root, arch, training)
+        result.cuhk01 = _compare_cuhk01(
+            start_weights, result.weights, cuhk01_root, plan.recipe.model.name, plan.training
+        )
     if result.tracking is not None or result.cuhk01 is not None:
         result.comparison_seconds = time.perf_counter() - measured
-    result.write(output)
-    return result
 
 
 @dataclass
