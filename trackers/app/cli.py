@@ -46,7 +46,7 @@ from .detectors import (
     build_detector,
 )
 from .embedder import REID_BACKENDS, ReidUnavailable, build_reid_embedder
-from .loop import run_tracking
+from .loop import StopSignals, run_tracking
 from .sources import STREAM_TIMEOUT_S, ImageSequenceSource, SourceError, open_source
 from .writers import MOTResultWriter, OutputError, VideoWriter, check_outputs
 
@@ -290,6 +290,11 @@ def _track(args, source, outputs, detector, embedder, tracker, say) -> int:
         progress=not args.quiet,
         overlap=not args.no_overlap,
     )
+    if summary.signal:
+        # The outputs are complete and the exit status is the first signal's: a second Ctrl-C
+        # arriving while the process winds down must not kill it with a bare SIGINT.
+        for number in StopSignals.SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
     print(summary.format())
     if tracker.stats["dropped_invalid"]:
         say(f"{tracker.stats['dropped_invalid']} invalid detections dropped")
