@@ -44,7 +44,7 @@ setup(
     ],
     extras_require={
         "dev": ["pytest>=7.4", "hypothesis>=6.80", "ruff>=0.4"],
-        "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3"],
+        "export": ["onnx>=1.14", "onnxruntime>=1.16", "openvino>=2023.3", "nncf>=2.14"],
         "eval": ["trackeval>=1.0.1"],
         "train": ["tensorboard>=2.14"],
         "tune": ["optuna>=3.4"],
