@@ -12,6 +12,10 @@ Prints one table (median over ``--runs`` runs of the per-run statistic):
   ms/frame, peak live tracks and the bytes held by the tracker (live tracks and re-entry
   gallery), to show memory stays bounded.
 
+With ``--select`` every update follows ``tracker.select(dets)`` as in the demo (which embeds only
+the rows ``select`` returns): ``update`` then reuses the embed plan ``select`` computed, and
+``select`` gets its own row.
+
 Every case runs the shipped defaults (CMC off); ``--set KEY=VALUE`` changes parameters, e.g.
 ``--set reentry_max_age=0 output_predicted=0 ema_adaptive=false`` for the previous defaults.
 
@@ -19,6 +23,7 @@ Example:
     python scripts/bench_tracker.py                 # full benchmark (a few minutes)
     python scripts/bench_tracker.py --runs 1 --stream-frames 2000 --max-frames 200
     python scripts/bench_tracker.py --set conf_boost=0.9 --ecc-frames 0 --stream-frames 0
+    python scripts/bench_tracker.py --select --seqs MOT17-04-FRCNN --ecc-frames 0 --stream-frames 0
 """
 
 from __future__ import annotations
@@ -66,6 +71,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="length of the synthetic long stream (0: skip)",
     )
     parser.add_argument("--solver", choices=("lapjv", "scipy"), default="lapjv")
+    parser.add_argument(
+        "--select",
+        action="store_true",
+        help="call select() before each update() as the demo does (also timed, own row)",
+    )
     parser.add_argument(
         "--set", nargs="+", default=[], metavar="KEY=VALUE", help="tracker parameters"
     )
@@ -116,16 +126,24 @@ def coherent_embeddings(frames, dim, rng, noise=0.3):
     return out
 
 
-def time_updates(frames, embeddings, params):
+def time_updates(frames, embeddings, params, select=False):
+    """``(update ms (F,), select ms (F,) or None, mean live tracks)``; with ``select`` each
+    update follows ``tracker.select(dets)`` as in the demo (timed apart)."""
     tracker = StrongSORT(**params)
     times = np.empty(len(frames))
+    select_times = np.empty(len(frames)) if select else None
     live = 0
     for i, (dets, embs) in enumerate(zip(frames, embeddings)):
+        if select:
+            start = time.perf_counter()
+            tracker.select(dets)
+            select_times[i] = time.perf_counter() - start
         start = time.perf_counter()
         tracker.update(dets, embs=embs)
         times[i] = time.perf_counter() - start
         live += tracker.num_tracks
-    return times * 1e3, live / max(1, len(frames))
+    select_ms = None if select_times is None else select_times * 1e3
+    return times * 1e3, select_ms, live / max(1, len(frames))
 
 
 def time_ecc(video: Path, count: int):
@@ -200,21 +218,28 @@ def main(argv=None) -> int:
         dets_per_frame = sum(len(d) for d in frames) / len(frames)
         for kind, make in (("random", random_embeddings), ("coherent", coherent_embeddings)):
             embeddings = make(frames, args.dim, rng)
-            medians, p90s, live = [], [], 0.0
+            stats = {"update": ([], []), "select": ([], [])}
+            live = 0.0
             for _ in range(args.runs):
-                times, live = time_updates(frames, embeddings, args.params)
-                medians.append(np.median(times))
-                p90s.append(np.percentile(times, 90))
-            rows.append(
-                (
-                    f"update {name[:8]} {kind}",
-                    len(frames),
-                    f"{dets_per_frame:.1f}",
-                    f"{live:.1f}",
-                    np.median(medians),
-                    np.median(p90s),
+                times, select_times, live = time_updates(
+                    frames, embeddings, args.params, args.select
                 )
-            )
+                for stage, values in (("update", times), ("select", select_times)):
+                    if values is not None:
+                        stats[stage][0].append(np.median(values))
+                        stats[stage][1].append(np.percentile(values, 90))
+            for stage, (medians, p90s) in stats.items():
+                if medians:
+                    rows.append(
+                        (
+                            f"{stage} {name[:8]} {kind}",
+                            len(frames),
+                            f"{dets_per_frame:.1f}",
+                            f"{live:.1f}",
+                            np.median(medians),
+                            np.median(p90s),
+                        )
+                    )
     if args.ecc_frames > 1:
         medians, p90s = [], []
         for _ in range(args.runs):

@@ -225,7 +225,7 @@ def _run(args: argparse.Namespace, say) -> int:
             args.detector,
             args.yolo_model,
             args.det_file,
-            conf=tracker.config.min_conf,
+            conf=tracker.config.detector_conf,
             iou=args.iou,
             imgsz=args.imgsz,
             device=args.device,
@@ -264,8 +264,9 @@ def _tracker_overrides(args: argparse.Namespace) -> Dict[str, object]:
     """Tracker parameters set on the command line.
 
     ``--conf`` is the one confidence threshold: the tracker ignores detections below its
-    ``min_conf``, so the detector keeps exactly the boxes the tracker will use (a lower
-    detector threshold only costs time).
+    ``min_conf``, so the detector keeps exactly the boxes the tracker will use (down to its
+    ``detector_conf`` when a low-confidence stage is on; a lower detector threshold only costs
+    time).
     """
     overrides: Dict[str, object] = {"per_class": True} if args.per_class else {}
     if args.conf is not None:

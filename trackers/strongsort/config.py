@@ -5,17 +5,19 @@ Great Again", TMM 2023, with the authors' MOT17 settings) plus what helped on th
 sequences (``trackers/configs/strongsort.yaml`` gives the numbers):
 ``output_predicted=3`` (short gaps are bridged by the prediction), ``ema_adaptive=True``
 (Deep OC-SORT's confidence-adaptive appearance update), ``reentry_max_age=300`` (a person who
-leaves and comes back takes back the old identity) and ``embed_skip=True`` (a detection that is
-unambiguous by motion reuses its track's embedding: fewer crops, same scores). The paper's
-ablation steps, each applied on top of the previous one (:data:`ABLATION_STEPS`,
-:func:`ablation_overrides`); ``+woC`` is the paper's configuration:
+leaves and comes back takes back the old identity), ``embed_skip=True`` (a detection that is
+unambiguous by motion reuses its track's embedding: fewer crops, same scores) and
+``confirm_first_frame=True`` (ByteTrack: the people in view when a stream starts are confirmed
+at once). The paper's ablation steps, each applied on top of the previous one
+(:data:`ABLATION_STEPS`, :func:`ablation_overrides`); ``+woC`` is the paper's configuration:
 
 ============  ==================================================================
 DeepSORT      ``ema_alpha=None, nn_budget=100, mc_lambda=None, nsa=False,
               matching="cascade", cmc=None, max_cos_dist=0.3, n_init=3``;
               none of the later additions: ``output_predicted=0,
               ema_adaptive=False, reentry_max_age=0, conf_boost=None,
-              iou_height_modulated=False, embed_skip=False``
+              iou_height_modulated=False, embed_skip=False, low_conf=None,
+              confirm_first_frame=False``
 +BoT          a stronger embedder (BoT features; any ReID weights here) and
               ``max_cos_dist=0.4``
 +ECC          ``cmc="ecc"``
@@ -64,6 +66,8 @@ ABLATION_STEPS: Dict[str, Dict[str, Any]] = {
         "conf_boost": None,
         "iou_height_modulated": False,
         "embed_skip": False,
+        "low_conf": None,
+        "confirm_first_frame": False,
     },
     "+BoT": {"max_cos_dist": 0.4},
     "+ECC": {"cmc": "ecc"},
@@ -174,6 +178,19 @@ class StrongSORTConfig:
         embed_skip_refresh: A track's detection is embedded at least once every this many
             consecutive associations (1: always, i.e. no reuse); the new embedding then counts
             for the skipped frames too in the EMA (weight ``alpha ** (reuses + 1)``).
+        low_conf: ByteTrack's second association (BYTE): detections with
+            ``low_conf <= conf < min_conf`` are matched by IoU alone to the confirmed tracks that
+            were associated in the previous frame and are still unmatched after the appearance
+            and IoU stages; they update those tracks (Kalman filter, NSA with their confidence)
+            but never start one, are never embedded and leave the track's appearance as it is
+            (:mod:`.tracker`). A detector feeding the tracker should keep boxes down to this
+            confidence. ``None`` (or ``>= min_conf``: no such detection): off (the paper).
+        low_max_iou_dist: Largest ``1 - IoU`` accepted in that stage (ByteTrack's 0.5).
+        confirm_first_frame: Tracks born in the tracker's first frame with detections are
+            confirmed at birth, as in ByteTrack (``frame_id == 1``): nothing can be a duplicate
+            of an existing track yet, and the people already in view at the start of a stream
+            are output from its first frame instead of its ``n_init``-th. ``False``: they are
+            tentative like every other new track (the paper).
     """
 
     min_conf: float = 0.6
@@ -210,6 +227,9 @@ class StrongSORTConfig:
     embed_skip_iou: float = 0.6
     embed_skip_rival_iou: float = 0.1
     embed_skip_refresh: int = 3
+    low_conf: Optional[float] = None
+    low_max_iou_dist: float = 0.5
+    confirm_first_frame: bool = True
 
     def __post_init__(self) -> None:
         self._check_range("min_conf", low=0.0)
@@ -254,12 +274,28 @@ class StrongSORTConfig:
                 f"got {self.embed_skip_rival_iou!r}"
             )
         self._check_int("embed_skip_refresh", minimum=1)
+        if self.low_conf is not None:
+            self._check_range("low_conf", low=0.0, high=1.0)
+        self._check_range("low_max_iou_dist", low=0.0, high=1.0)
         self.nsa = bool(self.nsa)
         self.ema_adaptive = bool(self.ema_adaptive)
         self.iou_height_modulated = bool(self.iou_height_modulated)
         self.per_class = bool(self.per_class)
         self.embed_skip = bool(self.embed_skip)
+        self.confirm_first_frame = bool(self.confirm_first_frame)
         self.output_predicted = int(self.output_predicted)
+
+    @property
+    def detector_conf(self) -> float:
+        """Lowest detection confidence the tracker uses: ``min_conf``, or below it the
+        ``low_conf`` of the low-confidence stage and the ``boost_min_conf`` of the confidence
+        boost when those are on. A detector feeding the tracker should keep boxes down to it."""
+        floors = [self.min_conf]
+        if self.low_conf is not None:
+            floors.append(self.low_conf)
+        if self.conf_boost is not None:
+            floors.append(self.boost_min_conf)
+        return min(floors)
 
     @property
     def feature_budget(self) -> int:
@@ -311,3 +347,20 @@ class StrongSORTConfig:
         value = getattr(self, name)
         if not isinstance(value, int) or value < minimum:
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+ConfigLike = Union[StrongSORTConfig, Mapping[str, Any], str, Path, None]
+
+
+def resolve_config(config: ConfigLike, params: Mapping[str, Any]) -> StrongSORTConfig:
+    """The :class:`StrongSORTConfig` of a config argument (``None``, a config, a mapping or a
+    YAML path) with ``params`` overriding it; ``ValueError`` for any other type."""
+    if config is None:
+        return StrongSORTConfig.from_dict(params)
+    if isinstance(config, StrongSORTConfig):
+        return StrongSORTConfig.from_dict({**config.to_dict(), **params})
+    if isinstance(config, (str, Path)):
+        return StrongSORTConfig.from_yaml(config, **params)
+    if isinstance(config, Mapping):
+        return StrongSORTConfig.from_dict({**config, **params})
+    raise ValueError(f"config must be a StrongSORTConfig, mapping or YAML path, got {type(config)}")

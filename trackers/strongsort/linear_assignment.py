@@ -72,7 +72,8 @@ def min_cost_matching(cost: np.ndarray, max_cost: float, solver: str = "lapjv") 
     if live_rows.size == 0:
         return _EMPTY, _EMPTY, np.arange(n_rows, dtype=np.int64), np.arange(n_cols, dtype=np.int64)
     live_cols = feasible.any(axis=0).nonzero()[0]
-    clamped = np.minimum(cost[np.ix_(live_rows, live_cols)], max_cost + 1e-5)
+    # Two takes are about twice as fast as np.ix_ on the small matrices of a frame.
+    clamped = np.minimum(cost[live_rows][:, live_cols], max_cost + 1e-5)
     local_rows, local_cols = solve_assignment(clamped, solver)
     accepted = clamped[local_rows, local_cols] <= max_cost
     rows, cols = live_rows[local_rows[accepted]], live_cols[local_cols[accepted]]

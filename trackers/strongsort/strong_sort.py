@@ -7,22 +7,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
 from ..cmc import ECC
 from .boost import boost_confidence
-from .config import StrongSORTConfig
+from .config import ConfigLike, StrongSORTConfig, resolve_config
 from .embedding import embed_boxes
-from .inputs import cap_detections, float32_embeddings, normalize_embeddings
+from .inputs import (
+    cap_detections,
+    check_dets,
+    check_frame,
+    check_warp,
+    float32_embeddings,
+    normalize_embeddings,
+    valid_rows,
+    warn_detection_limit,
+)
+from .low_conf import low_detections
 from .tracker import IdCounter, Tracker
 
-# Coordinates beyond this many pixels are treated like non-finite ones: such boxes only come
-# from broken detectors, and squaring them would overflow the IoU and Kalman arithmetic.
-MAX_ABS_COORDINATE = 1e6
-
-ConfigLike = Union[StrongSORTConfig, Mapping[str, Any], str, Path, None]
+# The counters of StrongSORT.stats (see the class).
+STATS = (
+    "frames detections dropped_invalid dropped_low_conf cmc_failures cmc_resets embedded reused "
+    "reuse_misses low_conf_matched"
+).split()
 
 
 class StrongSORT:
@@ -48,8 +58,10 @@ class StrongSORT:
             embeddings), ``dropped_low_conf`` (below ``min_conf``), ``cmc_failures`` (ECC did not
             converge), ``cmc_resets`` (frame size changed), ``embedded`` (tracked detections
             whose own embedding was used: computed, or read from ``embs``), ``reused``
-            (tracked detections that reused their track's embedding, ``config.embed_skip``)
-            and ``reuse_misses`` (of those, the ones not associated with that track).
+            (tracked detections that reused their track's embedding, ``config.embed_skip``),
+            ``reuse_misses`` (of those, the ones not associated with that track) and
+            ``low_conf_matched`` (detections below ``min_conf`` that updated a track in the
+            low-confidence stage, ``config.low_conf``; also counted in ``dropped_low_conf``).
     """
 
     def __init__(
@@ -62,7 +74,7 @@ class StrongSORT:
         device: str = "cpu",
         **params: Any,
     ):
-        self.config = _resolve_config(config, params)
+        self.config = resolve_config(config, params)
         if embedder is not None and not callable(getattr(embedder, "from_frame", None)):
             raise ValueError(
                 f"embedder must have a from_frame(frame, boxes_xyxy) method, got {type(embedder)}"
@@ -92,20 +104,10 @@ class StrongSORT:
         self._embedding_dim: Optional[int] = None
         self._plotter = None  # a TrackPlotter, created by the first plot()
         self._last_output = np.empty((0, 8))
-        self.stats = dict.fromkeys(
-            (
-                "frames",
-                "detections",
-                "dropped_invalid",
-                "dropped_low_conf",
-                "cmc_failures",
-                "cmc_resets",
-                "embedded",
-                "reused",
-                "reuse_misses",
-            ),
-            0,
-        )
+        self._steps = 0  # updates that changed the state (the key of the cached plan)
+        self._started = False  # an update has tracked a detection (confirm_first_frame)
+        self._cached_plan = None  # (steps, dets, plan, capped) of the last select(), see _plan()
+        self.stats = dict.fromkeys(STATS, 0)
 
     @property
     def embedder(self) -> Any:
@@ -141,11 +143,9 @@ class StrongSORT:
             ``config.embed_skip`` (:mod:`.embed_plan`). Embeddings passed to :meth:`update` as
             ``embs`` are read only on these rows (the others may hold anything, e.g. zeros).
         """
-        dets = _check_dets(dets)
-        chosen = cap_detections(dets[:, 4], self._selection(dets)[1])  # a new array
-        if self.config.embed_skip:
-            rows = np.flatnonzero(chosen)
-            chosen[rows[self._plan_reuse(dets[rows]) >= 0]] = False
+        _, tracked, det_index, reuse = self._plan(check_dets(dets))
+        chosen = tracked.copy()
+        chosen[det_index[reuse >= 0]] = False
         return chosen
 
     def update(
@@ -174,42 +174,30 @@ class StrongSORT:
             ``(M, 8)`` float64 ``[x1, y1, x2, y2, id, conf, cls, det_index]`` of confirmed
             tracks; ``det_index`` is the row in ``dets`` (-1 for predicted-only rows).
         """
-        dets = _check_dets(dets)
+        dets = check_dets(dets)
         if frame is not None:
-            _check_frame(frame)
-        keep, confident = self._selection(dets)
-        det_index = np.flatnonzero(cap_detections(dets[:, 4], confident))
-        reuse = self._plan_reuse(dets[det_index])  # before camera motion, as in select()
-        features = self._embeddings(dets, det_index, reuse, frame, embs)  # may raise: count after
+            check_frame(frame)
+        keep, tracked, det_index, reuse = self._plan(dets)
+        own = reuse < 0
+        features = self._own_embeddings(dets, det_index[own], frame, embs)  # may raise: first
+        self._cached_plan = None
+        self._steps += 1
         stats = self.stats
         stats["frames"] += 1
         stats["detections"] += dets.shape[0]
         stats["dropped_invalid"] += int(dets.shape[0] - keep.sum())
         stats["dropped_low_conf"] += int(keep.sum() - det_index.size)
-        # One sum is much cheaper than a per-row check, and NaN/inf anywhere makes it non-finite.
-        if not np.isfinite(features.sum(dtype=np.float64)):
-            finite = np.isfinite(features).all(axis=1)
-            stats["dropped_invalid"] += int((~finite).sum())
-            det_index, features, reuse = det_index[finite], features[finite], reuse[finite]
-        reused = int((reuse >= 0).sum())
-        stats["reused"] += reused
-        stats["embedded"] += det_index.size - reused
-        features = normalize_embeddings(features)
+        features, det_index, reuse = self._tracked_features(dets, features, det_index, reuse)
         chosen = dets[det_index]
+        low = low_detections(dets, keep & ~tracked, self.config.low_conf)
+        confirm_births = self.config.confirm_first_frame and not self._started
+        self._started = self._started or det_index.size > 0
 
         if self._ecc is not None and camera_warp is not None:
-            self._apply_camera_motion(_check_warp(camera_warp))
+            self._apply_camera_motion(check_warp(camera_warp))
         elif self._ecc is not None and frame is not None:
             self._compensate_camera(frame)
-        if self.config.per_class:
-            self._step_per_class(chosen, features, det_index, reuse)
-        else:
-            tracker = self._trackers.get(None)
-            if tracker is None:
-                tracker = self._trackers[None] = Tracker(self.config, self._ids)
-            stats["reuse_misses"] += tracker.step(
-                chosen[:, :4], chosen[:, 4], chosen[:, 5], features, det_index, reuse
-            )
+        self._step(chosen, features, det_index, reuse, low, confirm_births)
         outputs = [t.outputs() for t in self._trackers.values()]
         output = outputs[0] if len(outputs) == 1 else np.concatenate(outputs or [np.empty((0, 8))])
         self._last_output = output
@@ -238,7 +226,7 @@ class StrongSORT:
         confident enough to track (:meth:`select`), after the boost of ``config.conf_boost``.
         The tracker receives the detector's confidences: it tells a boosted detection by its
         confidence below ``min_conf``."""
-        valid = _valid_rows(dets)
+        valid = valid_rows(dets)
         conf = dets[:, 4]
         if self.config.conf_boost is not None and valid.any():
             predicted = [t.predicted_confirmed_boxes() for t in self._trackers.values()]
@@ -251,6 +239,29 @@ class StrongSORT:
             )
         return valid, valid & (conf >= self.config.min_conf)
 
+    def _plan(self, dets: np.ndarray):
+        """``(valid, tracked, det_index, reuse)`` of checked ``(N, 6)`` ``dets`` for the next
+        update: ``(N,)`` bool :meth:`_selection` masks (``tracked`` after the detection cap),
+        the ``(K,)`` tracked rows and their ``(K,)`` :meth:`_plan_reuse`, computed before
+        camera motion.
+
+        :meth:`select` and :meth:`update` of one frame receive the same detections and see the
+        same tracks, so the plan ``select`` computes is kept and reused by ``update`` when no
+        update happened in between and the detections are equal (else it is recomputed).
+        """
+        cached = self._cached_plan
+        if cached is not None and cached[0] == self._steps and np.array_equal(cached[1], dets):
+            plan, capped = cached[2:]
+            if capped:  # each call over the limit warns, as when the plan is computed
+                warn_detection_limit()
+            return plan
+        valid, confident = self._selection(dets)
+        tracked = cap_detections(dets[:, 4], confident)  # ``confident`` itself unless capped
+        det_index = np.flatnonzero(tracked)
+        plan = (valid, tracked, det_index, self._plan_reuse(dets[det_index]))
+        self._cached_plan = (self._steps, dets.copy(), plan, tracked is not confident)
+        return plan
+
     def _plan_reuse(self, dets: np.ndarray) -> np.ndarray:
         """``(K,)`` int64 :meth:`Tracker.plan_reuse` of ``(K, 6)`` tracked ``dets``: the row,
         in the tracker of the detection's class, of the track whose embedding it reuses, or -1."""
@@ -262,20 +273,38 @@ class StrongSORT:
             reuse[rows] = tracker.plan_reuse(dets[rows, :4])
         return reuse
 
-    def _embeddings(self, dets, det_index, reuse, frame, embs) -> np.ndarray:
-        """``(len(det_index), D)`` float32 embeddings of the kept detections: their own where
-        ``reuse < 0``, else the current embedding of track ``reuse`` of their class."""
-        fresh = det_index[reuse < 0]
-        features = self._own_embeddings(dets, fresh, frame, embs)
-        if fresh.size == det_index.size:
-            return features
+    def _tracked_features(self, dets, features, det_index, reuse):
+        """``(features (K, D), det_index (K,), reuse (K,))`` of the tracked detections: the
+        rows whose own embedding (``features``, one per ``reuse < 0`` row) is not finite are
+        dropped (``stats["dropped_invalid"]``), the own ones normalised, and the others take
+        the current embedding of track ``reuse`` of their class."""
+        own, stats = reuse < 0, self.stats
+        # One sum is much cheaper than a per-row check, and NaN/inf anywhere makes it
+        # non-finite (a float32 overflow of finite rows only takes the exact path). Reused rows
+        # are tracks' unit embeddings: only the own ones are checked and normalised.
+        if not np.isfinite(features.sum()):
+            finite = np.isfinite(features).all(axis=1)
+            stats["dropped_invalid"] += int((~finite).sum())
+            kept = np.ones(det_index.size, dtype=bool)
+            kept[own] = finite
+            det_index, reuse, own, features = (
+                det_index[kept],
+                reuse[kept],
+                own[kept],
+                features[finite],
+            )
+        stats["embedded"] += features.shape[0]
+        stats["reused"] += det_index.size - features.shape[0]
+        features = normalize_embeddings(features)
+        if features.shape[0] == det_index.size:
+            return features, det_index, reuse
         combined = np.empty((det_index.size, self._embedding_dim), dtype=np.float32)
-        combined[reuse < 0] = features
+        combined[own] = features
         classes = dets[det_index, 5]
         for value, tracker in self._trackers.items():
             rows = (reuse >= 0) & (True if value is None else classes == value)
             combined[rows] = tracker.current_features(reuse[rows])
-        return combined
+        return combined, det_index, reuse
 
     def _own_embeddings(self, dets, det_index, frame, embs) -> np.ndarray:
         """``(len(det_index), D)`` float32 embeddings of detections ``det_index``, read from
@@ -326,71 +355,30 @@ class StrongSORT:
         for tracker in self._trackers.values():
             tracker.apply_camera_motion(warp)
 
-    def _step_per_class(self, chosen, features, det_index, reuse) -> None:
+    def _step(self, chosen, features, det_index, reuse, low, confirm_births) -> None:
+        """:meth:`Tracker.step` of the one tracker, or of each class's (``per_class``)."""
+        per_class = self.config.per_class
         classes = chosen[:, 5]
-        for value in set(self._trackers) | set(np.unique(classes).tolist()):
+        groups = set(self._trackers) | set(np.unique(classes).tolist()) if per_class else [None]
+        for value in groups:
             tracker = self._trackers.get(value)
             if tracker is None:
                 tracker = self._trackers[value] = Tracker(self.config, self._ids)
-            rows = classes == value
-            self.stats["reuse_misses"] += tracker.step(
+            rows = classes == value if per_class else slice(None)
+            misses, low_matched = tracker.step(
                 chosen[rows, :4],
                 chosen[rows, 4],
                 chosen[rows, 5],
                 features[rows],
                 det_index[rows],
                 reuse[rows],
+                low if low is None or not per_class else low.of_class(value),
+                confirm_births,
             )
+            self.stats["reuse_misses"] += misses
+            self.stats["low_conf_matched"] += low_matched
         # Classes without live tracks (nor re-entry gallery) are dropped: their number stays
         # bounded.
-        for value in [v for v, t in self._trackers.items() if t.idle]:
-            del self._trackers[value]
-
-
-def _resolve_config(config: ConfigLike, params: Mapping[str, Any]) -> StrongSORTConfig:
-    if config is None:
-        return StrongSORTConfig.from_dict(params)
-    if isinstance(config, StrongSORTConfig):
-        return StrongSORTConfig.from_dict({**config.to_dict(), **params})
-    if isinstance(config, (str, Path)):
-        return StrongSORTConfig.from_yaml(config, **params)
-    if isinstance(config, Mapping):
-        return StrongSORTConfig.from_dict({**config, **params})
-    raise ValueError(f"config must be a StrongSORTConfig, mapping or YAML path, got {type(config)}")
-
-
-def _check_dets(dets: Any) -> np.ndarray:
-    """``(N, 6)`` float64 copy of ``dets``; ``ValueError`` for any other shape."""
-    try:
-        array = np.asarray(dets, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"dets must be a numeric (N, 6) array: {error}") from None
-    if array.size == 0 and array.ndim in (1, 2) and (array.ndim == 1 or array.shape[1] == 6):
-        return np.empty((0, 6))
-    if array.ndim != 2 or array.shape[1] != 6:
-        raise ValueError(
-            f"dets must have shape (N, 6) [x1, y1, x2, y2, conf, cls], got {array.shape}"
-        )
-    return array
-
-
-def _check_warp(warp: Any) -> np.ndarray:
-    """``(2, 3)`` float64 finite camera warp; ``ValueError`` otherwise."""
-    array = np.asarray(warp, dtype=np.float64)
-    if array.shape != (2, 3) or not np.isfinite(array).all():
-        raise ValueError(f"camera_warp must be a finite (2, 3) [R | t] matrix, got {array.shape}")
-    return array
-
-
-def _check_frame(frame: Any) -> None:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
-        raise ValueError(f"frame must be a uint8 numpy image, got {type(frame).__name__}")
-    if not (frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 3)) or frame.size == 0:
-        raise ValueError(f"frame must be HxWx3 (BGR) or HxW, got shape {frame.shape}")
-
-
-def _valid_rows(dets: np.ndarray) -> np.ndarray:
-    """``(N,)`` mask of rows with finite values, sane coordinates and positive size."""
-    finite = np.isfinite(dets).all(axis=1)
-    sane = (np.abs(np.where(finite[:, None], dets[:, :4], 0.0)) <= MAX_ABS_COORDINATE).all(axis=1)
-    return finite & sane & (dets[:, 2] > dets[:, 0]) & (dets[:, 3] > dets[:, 1])
+        if per_class:
+            for value in [v for v, t in self._trackers.items() if t.idle]:
+                del self._trackers[value]

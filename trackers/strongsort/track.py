@@ -144,3 +144,16 @@ def xyah_to_xyxy(boxes: np.ndarray) -> np.ndarray:
     out[:, 0:2] = boxes[:, 0:2] - half
     out[:, 2:4] = boxes[:, 0:2] + half
     return out
+
+
+class IdCounter:
+    """Hands out track identities 1, 2, 3, ... (shared by the per-class trackers)."""
+
+    def __init__(self) -> None:
+        self.next_id = 1
+
+    def take(self, count: int) -> np.ndarray:
+        """``(count,)`` int64 fresh identities."""
+        ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
+        self.next_id += count
+        return ids

@@ -8,6 +8,9 @@ One :meth:`Tracker.step` per frame (after :meth:`Tracker.apply_camera_motion` wh
    forbidden, solved by one global assignment (woC) or DeepSORT's matching cascade;
 3. IoU stage: tentative tracks and confirmed tracks updated in the previous frame but unmatched
    now, against the remaining detections, cost ``1 - IoU``;
+3b. low-confidence stage (BYTE, ``low_conf``): confirmed tracks updated in the previous frame and
+   still unmatched, against the detections below ``min_conf`` (cost ``1 - IoU``); these update
+   the track's state only: no embedding, no appearance update, no birth;
 4. Kalman update (NSA) and appearance update (EMA, optionally confidence-adaptive, or
    gallery) of matched tracks (not from a reused embedding, :mod:`.embed_plan`), deletion of
    lost tracks, birth of tentative tracks from unmatched detections (never from those kept only
@@ -19,7 +22,7 @@ One :meth:`Tracker.step` per frame (after :meth:`Tracker.apply_camera_motion` wh
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -37,26 +40,14 @@ from .embed_plan import plan_reuse
 from .iou_matching import iou_cost
 from .kalman_filter import KalmanFilterXYAH
 from .linear_assignment import INFTY_COST, matching_cascade, min_cost_matching
+from .low_conf import LowDetections, match_low
 from .reentry import ReentryGallery
-from .track import TrackSet, TrackState, xyah_to_xyxy, xyxy_to_xyah
+from .track import IdCounter, TrackSet, TrackState, xyah_to_xyxy, xyxy_to_xyah
 
 _EMPTY = np.empty(0, dtype=np.int64)
 # Plain ints: comparing arrays with IntEnum members goes through slow enum attribute lookups.
 _TENTATIVE = int(TrackState.TENTATIVE)
 _CONFIRMED = int(TrackState.CONFIRMED)
-
-
-class IdCounter:
-    """Hands out track identities 1, 2, 3, ... (shared by the per-class trackers)."""
-
-    def __init__(self) -> None:
-        self.next_id = 1
-
-    def take(self, count: int) -> np.ndarray:
-        """``(count,)`` int64 fresh identities."""
-        ids = np.arange(self.next_id, self.next_id + count, dtype=np.int64)
-        self.next_id += count
-        return ids
 
 
 class Tracker:
@@ -96,7 +87,9 @@ class Tracker:
         features: np.ndarray,
         det_index: np.ndarray,
         reuse: Optional[np.ndarray] = None,
-    ) -> int:
+        low: Optional[LowDetections] = None,
+        confirm_births: bool = False,
+    ) -> Tuple[int, int]:
         """Advance one frame with this frame's detections.
 
         Args:
@@ -109,9 +102,13 @@ class Tracker:
             reuse: ``(N,)`` int64 :meth:`plan_reuse` of these boxes before this step: rows
                 ``>= 0`` hold that track's :meth:`current_features`, which neither update its
                 appearance nor start a track. ``None``: every row was embedded.
+            low: Detections for the low-confidence stage (``config.low_conf``), or ``None``.
+            confirm_births: Tracks born in this step are confirmed at once (the stream's first
+                frame with ``config.confirm_first_frame``); always so when ``n_init <= 1``.
 
         Returns:
-            Detections with a reused embedding not associated with the track they reused.
+            ``(misses, low_matched)``: detections with a reused embedding not associated with
+            the track they reused, and low-confidence detections that updated a track.
         """
         if reuse is None:
             reuse = np.full(boxes.shape[0], -1, dtype=np.int64)
@@ -120,7 +117,7 @@ class Tracker:
             self.gallery.expire(self.frame, self.config.reentry_max_age)
         if self.tracks is None:
             if boxes.shape[0] == 0:
-                return 0
+                return 0, 0
             self.tracks = TrackSet(self.config.feature_budget, features.shape[1])
             if self.config.reentry_max_age > 0:
                 self.gallery = ReentryGallery(
@@ -141,16 +138,20 @@ class Tracker:
                     rows, dets, measurements, conf, cls, features, det_index, reuse[dets] < 0
                 )
             )
+        low_matched = self._associate_low(low) if low is not None and low.det_index.size else 0
         self._delete_lost()
         # Detections kept only thanks to the confidence boost follow tracks, never start one;
         # nor do those holding another track's embedding (they are embedded next frame).
         born = (conf[unmatched_dets] >= self.config.min_conf) & (reuse[unmatched_dets] < 0)
         unmatched_dets = unmatched_dets[born]
         if unmatched_dets.size:
-            self._start_tracks(unmatched_dets, measurements, conf, cls, features, det_index)
-            if self.config.n_init <= 1:  # born confirmed: re-identified at birth
+            confirmed = confirm_births or self.config.n_init <= 1
+            self._start_tracks(
+                unmatched_dets, measurements, conf, cls, features, det_index, confirmed
+            )
+            if confirmed:  # born confirmed: re-identified at birth
                 self._reidentify(np.arange(len(tracks) - unmatched_dets.size, len(tracks)))
-        return misses
+        return misses, low_matched
 
     def plan_reuse(self, boxes: np.ndarray) -> np.ndarray:
         """``(N,)`` int64 track row whose embedding each of ``(N, 4)`` boxes of the next frame
@@ -254,6 +255,22 @@ class Tracker:
             free_dets[unmatched_dets],
         )
 
+    def _associate_low(self, low: LowDetections) -> int:
+        """BYTE (:mod:`.low_conf`): confirmed tracks associated in the previous frame and still
+        unmatched take low-confidence detections; returns how many did."""
+        tracks, cfg = self.tracks, self.config
+        rows = ((tracks.state == _CONFIRMED) & (tracks.time_since_update == 1)).nonzero()[0]
+        if rows.size == 0:
+            return 0
+        boxes = xyah_to_xyxy(tracks.mean[rows, :4])
+        matched, dets = match_low(
+            boxes, low, cfg.low_max_iou_dist, cfg.iou_height_modulated, cfg.assignment_solver
+        )
+        if matched.size:
+            measurements = xyxy_to_xyah(low.boxes)
+            self._update_state(rows[matched], dets, measurements, low.conf, low.cls, low.det_index)
+        return int(matched.size)
+
     def _appearance_cost(
         self, rows: np.ndarray, measurements: np.ndarray, features: np.ndarray
     ) -> np.ndarray:
@@ -276,26 +293,33 @@ class Tracker:
         ``embedded``: ``(K,)`` bool, pairs whose detection has its own embedding; the others
         leave the track's appearance as it is.
         """
-        tracks, cfg = self.tracks, self.config
+        tracks = self.tracks
+        self._update_state(rows, dets, measurements, conf, cls, det_index)
+        self._update_appearance(rows[embedded], dets[embedded], conf, features)
+        tracks.reuses[rows[~embedded]] += 1
+        promote = rows[
+            (tracks.hits[rows] >= self.config.n_init) & (tracks.state[rows] == _TENTATIVE)
+        ]
+        tracks.state[promote] = _CONFIRMED
+        return promote
+
+    def _update_state(self, rows, dets, measurements, conf, cls, det_index) -> None:
+        """Kalman update (NSA) and bookkeeping of tracks ``rows`` with detections ``dets``."""
+        tracks = self.tracks
         mean, cov = self.kf.update(
             tracks.mean[rows],
             tracks.covariance[rows],
             measurements[dets],
-            conf[dets] if cfg.nsa else None,
+            conf[dets] if self.config.nsa else None,
         )
         tracks.mean[rows] = mean
         tracks.covariance[rows] = cov
-        self._update_appearance(rows[embedded], dets[embedded], conf, features)
-        tracks.reuses[rows[~embedded]] += 1
         tracks.hits[rows] += 1
         tracks.time_since_update[rows] = 0
         tracks.conf[rows] = conf[dets]
         tracks.cls[rows] = cls[dets]
         tracks.det_index[rows] = det_index[dets]
         tracks.observed[rows] = measurements[dets]
-        promote = rows[(tracks.hits[rows] >= cfg.n_init) & (tracks.state[rows] == _TENTATIVE)]
-        tracks.state[promote] = _CONFIRMED
-        return promote
 
     def _update_appearance(self, rows, dets, conf, features) -> None:
         """Blend the embeddings of detections ``dets`` into the matched tracks ``rows``.
@@ -350,11 +374,13 @@ class Tracker:
                     self.gallery.add(tracks, kept, self.frame)
             tracks.keep(~lost)
 
-    def _start_tracks(self, dets, measurements, conf, cls, features, det_index) -> None:
+    def _start_tracks(
+        self, dets, measurements, conf, cls, features, det_index, confirmed: bool
+    ) -> None:
         mean, cov = self.kf.initiate(measurements[dets])
         state = np.full(
             dets.size,
-            _CONFIRMED if self.config.n_init <= 1 else _TENTATIVE,
+            _CONFIRMED if confirmed else _TENTATIVE,
             dtype=np.int8,
         )
         self.tracks.append(

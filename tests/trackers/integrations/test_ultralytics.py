@@ -159,8 +159,11 @@ def test_attach_checks_its_arguments_and_detach_removes_only_its_callbacks():
 def _config(**params):
     from trackers import StrongSORTConfig
 
-    # n_init=2: a track shows from its second frame, which keeps these sequences short.
-    return StrongSORTConfig.from_dict({"cmc": None, "n_init": 2, **params})
+    # n_init=2: a track shows from its second frame, which keeps these sequences short; the
+    # paper's life cycle in the first frame too (tentative births, no confirm_first_frame).
+    return StrongSORTConfig.from_dict(
+        {"cmc": None, "n_init": 2, "confirm_first_frame": False, **params}
+    )
 
 
 # -- on the real video ------------------------------------------------------------------------
@@ -230,14 +233,16 @@ def test_identities_persist_and_plot_draws_them(video, model):
 
 def test_each_call_starts_afresh_unless_persist(video, model, embedder):
     first = _ids(_run(model, video))
-    assert first[0] == [] and any(first)  # a fresh tracker confirms tracks on the 2nd frame
+    assert first[0] and any(first)  # people in view at the start are confirmed at once
     assert _ids(_run(model, video)) == first
     capture = cv2.VideoCapture(str(video))
     frames = [capture.read()[1] for _ in range(STRIDE * FRAMES)][STRIDE - 1 :: STRIDE]
     capture.release()
-    # Frame by frame, every call is a new sequence: nothing is ever confirmed.
+    # Frame by frame, every call is a new sequence: identities restart at 1 every time (its
+    # people are confirmed at once, as ultralytics' own ByteTrack does on a single image).
     single = [model.predict(f, verbose=False, classes=[0])[0] for f in frames[:3]]
-    assert _ids(single) == [[]] * 3
+    assert _ids(single)[0] == first[0]  # the same first frame as the whole video's
+    assert all(sorted(ids) == list(range(1, len(ids) + 1)) for ids in _ids(single))
     # persist=True: the calls make one sequence, the same as one call over the video.
     attach_strongsort(model, embedder=embedder, persist=True)
     single = [model.predict(f, verbose=False, classes=[0])[0] for f in frames]

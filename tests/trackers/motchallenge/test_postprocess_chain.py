@@ -135,3 +135,20 @@ def test_track_mot_link_features_from_the_embedder_on_the_result_boxes(dev_root)
     found = features.for_rows(rows)
     expected = np.c_[rows[:, 2:4], np.ones(len(rows))]
     np.testing.assert_allclose(found, expected / np.linalg.norm(expected, axis=1, keepdims=True))
+
+
+def test_gsi_turns_on_bytes_low_confidence_stage_but_ablation_steps_stay_the_paper():
+    from argparse import Namespace
+
+    from trackers.motchallenge.commands.bench import configured
+    from trackers.motchallenge.postprocess import tracker_settings
+    from trackers.strongsort.config import DEFAULT_CONFIG_PATH, ablation_overrides
+
+    assert tracker_settings(parse_steps("aflink")) == {}
+    settings = tracker_settings(parse_steps("aflink,gsi"))
+    assert settings == {"output_predicted": 0, "low_conf": 0.1, "low_max_iou_dist": 0.5}
+    args = Namespace(config=DEFAULT_CONFIG_PATH, ablation=None, set=["low_max_iou_dist=0.3"])
+    config = configured(args, chain=("gsi",))
+    assert (config.low_conf, config.output_predicted, config.low_max_iou_dist) == (0.1, 0, 0.3)
+    paper = configured(args, step="+woC", chain=("gsi",))
+    assert paper == StrongSORTConfig(**ablation_overrides("+woC"), low_max_iou_dist=0.3)

@@ -22,10 +22,15 @@ def test_defaults_are_the_paper_configuration_plus_the_dev_benchmark_switches():
     assert (cfg.max_age, cfg.n_init, cfg.max_iou_dist) == (30, 3, 0.7)
     paper = StrongSORTConfig(**ablation_overrides("+woC"))
     additions = dict(
-        output_predicted=3, ema_adaptive=True, reentry_max_age=300, embed_skip=True
+        output_predicted=3,
+        ema_adaptive=True,
+        reentry_max_age=300,
+        embed_skip=True,
+        confirm_first_frame=True,
     )
     assert paper.n_init == 3 and paper.output_predicted == 0 and paper.reentry_max_age == 0
-    assert not paper.ema_adaptive and paper.conf_boost is None
+    assert not paper.ema_adaptive and paper.conf_boost is None and paper.low_conf is None
+    assert not paper.confirm_first_frame
     assert dataclasses.replace(paper, **additions) == cfg
     assert cfg.matching == "global" and cfg.cmc == "ecc" and cfg.nsa
     assert cfg.feature_budget == 1
@@ -90,7 +95,7 @@ def test_ablation_path_from_deepsort_ends_at_the_defaults():
     assert (deepsort.matching, deepsort.cmc, deepsort.nn_budget) == ("cascade", None, 100)
     assert deepsort.max_cos_dist == 0.3
     paper = dict(n_init=3, output_predicted=0, ema_adaptive=False, reentry_max_age=0)
-    paper["embed_skip"] = False
+    paper.update(embed_skip=False, confirm_first_frame=False)
     assert StrongSORTConfig(**ablation_overrides("+woC")) == StrongSORTConfig(**paper)
     previous = deepsort
     for step, change in list(ABLATION_STEPS.items())[1:]:

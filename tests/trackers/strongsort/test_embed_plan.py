@@ -74,7 +74,7 @@ def test_select_leaves_out_reused_rows_and_the_refresh_period_is_honoured(per_cl
 
 
 def test_new_reappearing_and_tentative_detections_are_embedded():
-    tracker = StrongSORT(**{**SKIP, "n_init": 3})
+    tracker = StrongSORT(**{**SKIP, "n_init": 3, "confirm_first_frame": False})
     for t in range(3):  # tentative in frames 0-1, confirmed by frame 2's update
         assert tracker.select(walkers(t, 1)).tolist() == [True]
         tracker.update(walkers(t, 1), embs=unit([[1, 0]]))

@@ -45,7 +45,7 @@ class FakeEmbedder:
 
 
 def test_output_layout_ids_and_confirmation():
-    tracker = StrongSORT(cmc=None, n_init=3)
+    tracker = StrongSORT(cmc=None, n_init=3, confirm_first_frame=False)
     rng = np.random.default_rng(0)
     identity = _embeddings(rng, 2)
     outputs = []

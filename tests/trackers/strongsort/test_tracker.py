@@ -89,7 +89,7 @@ def test_iou_stage_threshold_is_max_iou_distance_0_7():
 def test_tentative_tracks_die_on_their_first_miss_and_confirm_after_n_init_hits():
     box = [[100, 100, 150, 220]]
     emb = np.eye(DIM)[:1]
-    tracker = StrongSORT(cmc=None, n_init=3)
+    tracker = StrongSORT(cmc=None, n_init=3, confirm_first_frame=False)
     tracker.update(_dets(box), embs=emb)
     tracker.update(_dets(box), embs=emb)
     assert tracker.num_tracks == 1

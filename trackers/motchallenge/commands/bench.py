@@ -131,11 +131,12 @@ def load_sequences(args: argparse.Namespace, say: Callable[[str], None]) -> List
 def configured(
     args: argparse.Namespace, step: Optional[str] = None, chain: Sequence[str] = ()
 ) -> StrongSORTConfig:
-    """The configuration of ``--config``, ``--ablation`` (or ``step``), the settings that suit
-    the post-processing ``chain`` (:func:`~trackers.motchallenge.postprocess.tracker_settings`)
-    and ``--set``, in that order."""
+    """The configuration of ``--config``, the settings that suit the post-processing ``chain``
+    (:func:`~trackers.motchallenge.postprocess.tracker_settings`), ``--ablation`` (or
+    ``step``: an ablation step stays the paper's configuration whatever the chain) and
+    ``--set``, in that order."""
     step = step or args.ablation
-    overrides = {**(ablation_overrides(step) if step else {}), **tracker_settings(chain)}
+    overrides = {**tracker_settings(chain), **(ablation_overrides(step) if step else {})}
     return StrongSORTConfig.from_yaml(args.config, **{**overrides, **parse_overrides(args.set)})
 
 

@@ -166,7 +166,8 @@ def main(argv=None) -> int:
 
         aflink_model = load_aflink(args.aflink_weights)
     steps = ablation_overrides(args.ablation) if args.ablation else {}
-    settings = {**steps, **tracker_settings(chain), **parse_overrides(args.set)}
+    # An ablation step stays the paper's configuration whatever the chain; --set wins.
+    settings = {**tracker_settings(chain), **steps, **parse_overrides(args.set)}
     config = StrongSORTConfig.from_yaml(args.config, **settings)
     sequences = list_sequences(args.mot_root)
     if args.seqs:
