@@ -4,7 +4,9 @@ tracker configuration, the development benchmark's cache and TrackEval), and CUH
 mAP of every adapted model (forgetting).
 
 Prints one Markdown table: HOTA / IDF1 / IDSW before -> after per sequence and their mean,
-pseudo-identities, crops, epochs, wall and CPU seconds of the adaptation, CUHK01 mAP after.
+pseudo-identities (held out), crops, epochs, the held-out validation (pseudo-mAP of the start ->
+the best epoch, and whether the adapted weights were written), wall and CPU seconds of the
+adaptation, CUHK01 mAP after.
 With ``--video``: the wall time of each stage (tracking, mining, fine-tune) and the load average.
 
 Example:
@@ -57,6 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add("--recipe", type=Path, help="training recipe YAML (default: adapt's)")
     add("--set", nargs="+", default=[], metavar="KEY=VALUE", help="recipe overrides")
     add("--seed", type=int, default=1)
+    add("--holdout", type=float, default=FineTuneOptions.holdout, help="held-out fraction")
     add("--output", type=Path, help="where adapted weights go (default: a temporary folder)")
     add("--cache", type=Path, help="dev benchmark cache (default: in --output)")
     add("--json", type=Path, help="also write every number to this JSON file")
@@ -78,6 +81,7 @@ def _adapt(args, source: Path, output: Path, det_file=None):
             distill_weight=args.distill_weight,
             freeze_bn=args.freeze_bn,
             seed=args.seed,
+            holdout=args.holdout,
         ),
         tracking=TrackingSettings(DEFAULT_DETECTOR, det_file=det_file),
         evaluate=False,
@@ -92,6 +96,8 @@ def _stats(result) -> Dict[str, float]:
         "crops": last.mining["crops_written"],
         "negative_pairs": last.mining["negative_pairs"],
         "epochs": len(last.epochs),
+        "held_out": last.mining.get("held_out_identities", 0),
+        "validation": last.validation,
         "stopped_by": last.stopped_by,
         "tracking_s": sum(r.tracking_seconds for r in result.rounds),
         "mining_s": sum(r.mining_seconds for r in result.rounds),
@@ -105,11 +111,12 @@ def format_stages(name: str, row: Dict, load: List[float]) -> str:
     """Markdown table of one adaptation's stage wall times, with the 1-minute load average
     before and after (the machine's other work slows every stage)."""
     lines = [
-        "| source | frames | pseudo-ids | crops | epochs | tracking s | mining s | fine-tune s "
-        "| adapt wall s | adapt CPU s | load avg before / after |",
-        "|" + "---|" * 11,
-        f"| {name} | {row['frames']} | {row['identities']} | {row['crops']} | "
-        f"{row['epochs']} ({row['stopped_by']}) | {row['tracking_s']:.1f} | "
+        "| source | frames | pseudo-ids (held out) | crops | epochs | validation | tracking s "
+        "| mining s | fine-tune s | adapt wall s | adapt CPU s | load avg before / after |",
+        "|" + "---|" * 12,
+        f"| {name} | {row['frames']} | {row['identities']} ({row['held_out']}) | {row['crops']} | "
+        f"{row['epochs']} ({row['stopped_by']}) | {format_validation(row['validation'])} | "
+        f"{row['tracking_s']:.1f} | "
         f"{row['mining_s']:.1f} | {row['finetune_s']:.1f} | {row['wall_s']:.1f} | "
         f"{row['cpu_s']:.1f} | {load[0]:.2f} / {load[1]:.2f} |",
     ]
@@ -141,9 +148,23 @@ def run_sequences(args, output: Path) -> Dict[str, Dict]:
     return rows
 
 
+def format_validation(validation) -> str:
+    """``start -> best epoch (e): kept/adapted`` of the held-out pseudo-mAP."""
+    if validation is None:
+        return "off"
+    scores = validation["scores"]
+    decision = "adapted" if validation["adopted"] else "kept start"
+    if not scores:
+        return f"{decision} (too few ids)"
+    best = validation["best_epoch"]
+    p_value = validation["p_value"]
+    return f"{scores[0]:.1f} -> {scores[best]:.1f} (ep {best}, p {p_value:.2g}): {decision}"
+
+
 def format_table(rows: Dict[str, Dict]) -> str:
     header = ["sequence"] + [f"{m} before -> after" for m in METRICS]
-    header += ["pseudo-ids", "crops", "epochs", "wall s", "CPU s", "CUHK01 mAP"]
+    header += ["pseudo-ids (held out)", "crops", "epochs", "validation", "wall s", "CPU s"]
+    header += ["CUHK01 mAP"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     means = {m: {k: [] for k in ("before", "after")} for m in METRICS}
     for name, row in rows.items():
@@ -153,7 +174,8 @@ def format_table(rows: Dict[str, Dict]) -> str:
             means[metric]["before"].append(before)
             means[metric]["after"].append(after)
             cells.append(f"{before:.2f} -> {after:.2f} ({after - before:+.2f})")
-        cells += [f"{row['identities']}", f"{row['crops']}", f"{row['epochs']}"]
+        cells += [f"{row['identities']} ({row['held_out']})", f"{row['crops']}"]
+        cells += [f"{row['epochs']}", format_validation(row["validation"])]
         cells += [f"{row['wall_s']:.0f}", f"{row['cpu_s']:.0f}"]
         cells.append(f"{row['cuhk01']['mAP']:.1f}" if "cuhk01" in row else "-")
         lines.append("| " + " | ".join(cells) + " |")
@@ -161,7 +183,7 @@ def format_table(rows: Dict[str, Dict]) -> str:
     for metric in METRICS:
         before, after = (float(np.mean(means[metric][k])) for k in ("before", "after"))
         cells.append(f"{before:.2f} -> {after:.2f} ({after - before:+.2f})")
-    lines.append("| " + " | ".join(cells + ["", "", "", "", "", ""]) + " |")
+    lines.append("| " + " | ".join(cells + [""] * 7) + " |")
     return "\n".join(lines)
 
 

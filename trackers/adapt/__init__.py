@@ -2,7 +2,8 @@
 
 Track the source (:mod:`.tracking`), mine pseudo-identities from the tracks (:mod:`.mining`),
 cut their crops (:mod:`.dataset`), fine-tune with the project's engine (:mod:`.objective`,
-:mod:`.finetune`), measure before/after (:mod:`.compare`) and report (:mod:`.report`);
+:mod:`.finetune`), keep the result only when held-out pseudo-identities show a gain
+(:mod:`.validation`), measure before/after (:mod:`.compare`) and report (:mod:`.report`);
 :func:`adapt` (:mod:`.api`) does it all, :mod:`.command` is the command line. Names are imported
 on first use, so the command line starts without torch.
 """

@@ -4,7 +4,10 @@ Each round tracks the source (with the starting weights, then with the previous 
 pseudo-identities from the tracks (:mod:`.mining`), cuts their crops (:mod:`.dataset`) and
 fine-tunes the *starting* weights on them (:mod:`.finetune`): later rounds only improve the
 pseudo-identities, so errors do not compound and the distillation always pulls towards the
-original model. The last round's checkpoint is the result.
+original model. Part of the pseudo-identities is held out: the fine-tune's weights are written
+only when they score better on them than the starting weights by more than the noise
+(:mod:`.validation`); otherwise the round writes the starting checkpoint unchanged. The last
+round's checkpoint is the result.
 
 >>> result = adapt("video.mp4", minutes=3)                       # doctest: +SKIP
 >>> StrongSORT(reid_weights=result.weights)                      # doctest: +SKIP
@@ -12,21 +15,25 @@ original model. The last round's checkpoint is the result.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
 
 from strongsort_reid.engine.config import RecipeConfig
 from strongsort_reid.models.weights import infer_arch, resolve_weights
 from strongsort_reid.weights import DEFAULT_DETECTOR
 
 from .compare import cuhk01_scores, has_ground_truth, tracking_scores
-from .dataset import write_crops
-from .finetune import FineTuneOptions, fine_tune, load_recipe
-from .mining import MiningConfig, mine_identities
+from .dataset import write_crop_sets
+from .finetune import FineTuneOptions, FineTuneResult, fine_tune, load_recipe
+from .mining import MiningConfig, PseudoIdentities, mine_identities
 from .report import AdaptResult, RoundReport
 from .tracking import TrackingSettings, track_source
+from .validation import ValidationSet, held_out_labels, min_identities, subset
 
 PathLike = Union[str, Path]
 
@@ -164,16 +171,43 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
             f"{plan.mining.min_frames} frames without occlusion (a longer source, or lower "
             "min_frames / min_height)"
         )
-    crops = folder / "crops"
-    stats["crops_written"] = write_crops(identities, source, crops, plan.tracking.max_frames)
+    train, held_out = _split(identities, plan)
+    crops, held_out_crops = folder / "crops", folder / "held_out"
+    sets = {crops: train} if held_out is None else {crops: train, held_out_crops: held_out}
+    written = write_crop_sets(sets, source, plan.tracking.max_frames)
+    stats["crops_written"] = sum(written.values())
+    if held_out is not None:
+        stats["held_out_identities"] = held_out.num_identities
+        stats["held_out_crops"] = written[held_out_crops]
     mining_seconds = time.perf_counter() - started - tracking_seconds
     plan.say(
         f"{stats['identities']} pseudo-identities, {stats['crops_written']} crops, "
-        f"{stats['negative_pairs']} co-occurrence negative pairs; fine-tuning"
+        f"{stats['negative_pairs']} co-occurrence negative pairs"
+        + ("" if held_out is None else f"; {held_out.num_identities} identities held out")
     )
-    tuned = fine_tune(
-        crops, identities.cooccur, start_weights, target, plan.recipe, plan.training, plan.say
-    )
+    if plan.training.holdout > 0 and held_out is None:
+        reason = _unvalidated(identities, plan.training.alpha)
+        plan.say(f"kept the starting weights, no fine-tune: {reason}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(start_weights, target)
+        tuned = FineTuneResult(weights=target, stopped_by="not validated")
+        validation = {"adopted": False, "reason": reason, "scores": []}
+    else:
+        plan.say("fine-tuning")
+        held = None
+        if held_out is not None:
+            held = ValidationSet.from_folder(held_out_crops, held_out.cooccur)
+        tuned = fine_tune(
+            crops,
+            train.cooccur,
+            start_weights,
+            target,
+            plan.recipe,
+            plan.training,
+            plan.say,
+            held,
+        )
+        validation = tuned.selection.to_dict() if tuned.selection is not None else None
     return RoundReport(
         tracked_with=str(tracked_with),
         frames=summary.frames,
@@ -185,6 +219,28 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
         training_seconds=tuned.seconds,
         stopped_by=tuned.stopped_by,
         weights=str(target),
+        validation=validation,
+    )
+
+
+def _split(identities: PseudoIdentities, plan: _Plan):
+    """``(training, held-out)`` pseudo-identities; held-out is ``None`` without validation or
+    when too few identities can be held out for the test to decide."""
+    training = plan.training
+    seed = plan.recipe.train.seed if training.seed is None else training.seed
+    held = held_out_labels(identities.cooccur, training.holdout, training.alpha, seed)
+    if len(held) < min_identities(training.alpha):
+        return identities, None
+    rest = np.setdiff1d(np.arange(identities.num_identities), held)
+    return subset(identities, rest), subset(identities, held)
+
+
+def _unvalidated(identities: PseudoIdentities, alpha: float) -> str:
+    needed = min_identities(alpha)
+    return (
+        f"{identities.num_identities} pseudo-identities are too few to validate an adaptation "
+        f"(at most half may be held out, each seen with another held-out one, and the test at "
+        f"{alpha:g} needs {needed})"
     )
 
 

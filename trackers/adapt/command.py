@@ -3,7 +3,9 @@
 Tracks the source with the current weights, mines pseudo-identities from the tracks (long,
 confident, unoccluded tracklets; people seen in the same frame are different people), fine-tunes
 the model on their crops within a time budget, and writes the adapted weights with a report
-(report.json, report.txt). Pass the weights' path wherever ReID weights are accepted.
+(report.json, report.txt). Held-out pseudo-identities decide: unless the fine-tune scores
+better on them than the starting weights by more than the noise, the starting weights are
+written unchanged. Pass the weights' path wherever ReID weights are accepted.
 
 Examples:
     strongsort-track adapt --source video.mp4 --minutes 3
@@ -50,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the starting model's BatchNorm statistics",
     )
     add("--seed", type=int, help="seed (default: the recipe's train.seed)")
+    add(
+        "--holdout",
+        type=float,
+        default=FineTuneOptions.holdout,
+        help="fraction of pseudo-identities held out to validate (0: keep the last epoch)",
+    )
     add(
         "--min-frames",
         type=int,
@@ -135,6 +143,7 @@ def run(args: argparse.Namespace, say):
             freeze_bn=args.freeze_bn,
             seed=args.seed,
             use_gpu=args.device.startswith("cuda"),
+            holdout=args.holdout,
         ),
         tracking=TrackingSettings(
             args.yolo_model or DEFAULT_DETECTOR,

@@ -5,12 +5,16 @@ is a :class:`~strongsort_reid.engine.config.RecipeConfig`: the shipped ``finetun
 with :data:`ADAPT_OVERRIDES` unless a recipe YAML is given (any of ``configs/*.yaml``, taken as
 is); the data section's dataset is replaced by the crops, and ``model.load_weights`` by the
 starting weights. Epochs run until ``train.max_epoch`` or until the time budget is spent
-(checked before every batch).
+(checked before every batch). With a held-out :class:`~trackers.adapt.validation.ValidationSet`
+the start and every epoch are scored on it and the best epoch is written only when it beats the
+start by more than the validation's noise (:func:`~trackers.adapt.validation.select_epoch`);
+otherwise the starting checkpoint is copied unchanged.
 """
 
 from __future__ import annotations
 
 import copy
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +31,7 @@ from strongsort_reid.engine.recipes import recipe_path
 from strongsort_reid.utils.checkpoint import save_checkpoint
 
 from .objective import AdaptEngine, BudgetExhausted
+from .validation import Selection, ValidationSet, embed, identity_scores, select_epoch
 
 # adapt's default recipe: the small-data fine-tuning recipe (configs/finetune_small.yaml, shipped
 # as strongsort_reid/engine/recipes/finetune_small.yaml) with what differs for pseudo-identities
@@ -71,6 +76,11 @@ class FineTuneOptions:
         freeze_bn: Keep the starting model's BatchNorm statistics.
         seed: Seed of every random generator (``None``: the recipe's ``train.seed``).
         use_gpu: Train on CUDA when available.
+        holdout: Fraction of the pseudo-identities held out to validate the adaptation (at
+            least :func:`~trackers.adapt.validation.min_identities`, at most half); 0: no
+            validation, the last epoch is written.
+        alpha: Significance of the validation's test: the adapted weights are written only
+            when a gain this large would arise by chance with probability below ``alpha``.
     """
 
     minutes: float = 2.0
@@ -79,6 +89,14 @@ class FineTuneOptions:
     freeze_bn: bool = True
     seed: Optional[int] = None
     use_gpu: bool = False
+    holdout: float = 0.25
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        if not 0.0 <= self.holdout < 1.0 or not 0.0 < self.alpha < 1.0:
+            raise ValueError(
+                f"holdout must be in [0, 1) and alpha in (0, 1), got {self.holdout}, {self.alpha}"
+            )
 
 
 @dataclass
@@ -90,12 +108,14 @@ class FineTuneResult:
         epochs: Per epoch: the means of the batch statistics, ``batches``, ``seconds``, ``lr``.
         seconds: Wall time of the fine-tune.
         stopped_by: ``"max_epoch"`` or ``"time budget"``.
+        selection: The validation's verdict (``None`` without validation).
     """
 
     weights: Path
     epochs: List[Dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     stopped_by: str = "max_epoch"
+    selection: Optional[Selection] = None
 
 
 def load_recipe(path: Optional[Path] = None, overrides: Sequence[str] = ()) -> RecipeConfig:
@@ -167,6 +187,7 @@ def fine_tune(
     recipe: RecipeConfig,
     options: FineTuneOptions,
     say: Callable[[str], None],
+    validation: Optional[ValidationSet] = None,
 ) -> FineTuneResult:
     """Train on ``crops/<label>/*.jpg`` and write the adapted checkpoint to ``output``.
 
@@ -178,6 +199,8 @@ def fine_tune(
         recipe: The training recipe (:func:`load_recipe`).
         options: Budget, distillation, BatchNorm and seed.
         say: Where the per-epoch lines go.
+        validation: Held-out crops that decide between the epochs and the start (see the
+            module docstring); ``None``: the last epoch is written.
     """
     start = time.perf_counter()
     seed = recipe.train.seed if options.seed is None else options.seed
@@ -207,6 +230,7 @@ def fine_tune(
     max_epochs = options.max_epochs or recipe.train.max_epoch
     result = FineTuneResult(weights=Path(output))
     engine.deadline = start + 60.0 * options.minutes
+    validator = _Validator(validation, model, datamanager) if validation is not None else None
     for epoch in range(max_epochs):
         epoch_start, first_batch = time.perf_counter(), len(engine.batch_stats)
         try:
@@ -219,15 +243,65 @@ def fine_tune(
         if batches:
             stats = {key: float(np.mean([b[key] for b in batches])) for key in batches[0]}
             stats.update(batches=len(batches), seconds=time.perf_counter() - epoch_start)
+            if validator is not None:
+                stats["val_mAP"] = validator.score_epoch(len(result.epochs) + 1)
             result.epochs.append({**stats, "lr": engine.get_current_lr()})
             say(f"epoch {epoch + 1}/{max_epochs}: " + _format_stats(result.epochs[-1]))
         if result.stopped_by == "time budget":
             break
-    state = build_checkpoint(model, len(result.epochs), optimizer=None)
-    state.pop("rng_state")
-    save_checkpoint(state, result.weights)
+    if validator is None:
+        _save(model, len(result.epochs), result.weights)
+    else:
+        result.selection = select_epoch(validator.per_epoch, options.alpha, seed)
+        _write_selected(result.selection, validator, start_weights, result.weights, say)
     result.seconds = time.perf_counter() - start
     return result
+
+
+class _Validator:
+    """Scores the model on the held-out crops and keeps each epoch's weights (a small network:
+    ~1 MB per copy for osnet_x0_25)."""
+
+    def __init__(self, validation: ValidationSet, model: torch.nn.Module, datamanager):
+        self.validation, self.model = validation, model
+        self.images = validation.images(datamanager.preprocess_pil_img)
+        self.per_epoch: List[Dict[int, float]] = []
+        self.states: Dict[int, Dict[str, torch.Tensor]] = {}
+        self.score_epoch(0)  # the starting weights
+
+    def score_epoch(self, epoch: int) -> float:
+        """Score the model as it is after ``epoch`` epochs; returns the pseudo-mAP (%)."""
+        features = embed(self.model, self.images)
+        scores = identity_scores(features, self.validation.labels, self.validation.negatives)
+        self.per_epoch.append(scores)
+        if epoch > 0:
+            self.states[epoch] = copy.deepcopy(self.model.state_dict())
+        return 100.0 * float(np.mean(list(scores.values()))) if scores else 0.0
+
+
+def _write_selected(selection: Selection, validator: _Validator, start_weights, output, say):
+    """The best epoch's weights when adopted, else a copy of the starting checkpoint."""
+    scores = selection.scores
+    if selection.adopted:
+        validator.model.load_state_dict(validator.states[selection.best_epoch])
+        _save(validator.model, selection.best_epoch, output)
+        say(
+            f"adapted weights from epoch {selection.best_epoch}: validation pseudo-mAP "
+            f"{scores[0]:.2f} -> {scores[selection.best_epoch]:.2f} ({selection.reason})"
+        )
+    else:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(start_weights, output)
+        say(
+            f"kept the starting weights: validation pseudo-mAP {scores[0]:.2f} -> "
+            f"{scores[selection.best_epoch]:.2f} ({selection.reason})"
+        )
+
+
+def _save(model: torch.nn.Module, epochs: int, path: Path) -> None:
+    state = build_checkpoint(model, epochs, optimizer=None)
+    state.pop("rng_state")
+    save_checkpoint(state, path)
 
 
 def _format_stats(stats: Dict[str, float]) -> str:

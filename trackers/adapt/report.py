@@ -25,8 +25,12 @@ class RoundReport:
             again).
         epochs: Per-epoch statistics of the fine-tune (losses, accuracy, seconds, lr).
         training_seconds: Wall time of the fine-tune.
-        stopped_by: ``"max_epoch"`` or ``"time budget"``.
+        stopped_by: ``"max_epoch"``, ``"time budget"`` or ``"not validated"`` (too few
+            pseudo-identities to validate: no fine-tune, the starting weights are written).
         weights: Checkpoint written by the round.
+        validation: The held-out verdict (:class:`~trackers.adapt.validation.Selection` as a
+            dict: pseudo-mAP of the start and per epoch, best epoch, gain, noise margin,
+            p-value, whether adopted, reason), or ``None`` without validation.
     """
 
     tracked_with: str
@@ -39,6 +43,7 @@ class RoundReport:
     training_seconds: float = 0.0
     stopped_by: str = ""
     weights: str = ""
+    validation: Optional[Dict[str, Any]] = None
 
 
 @dataclass
@@ -103,6 +108,8 @@ class AdaptResult:
                 f"{r.training_seconds:.1f} s "
                 f"({r.stopped_by}); last epoch: {losses or 'no batch'}"
             )
+            if r.validation is not None:
+                lines.append(f"round {number}: " + _verdict(r.validation))
         lines.append(f"wall {self.wall_seconds:.1f} s, CPU {self.cpu_seconds:.1f} s")
         if self.comparison_seconds:
             lines.append(f"before/after measurements: {self.comparison_seconds:.1f} s")
@@ -117,6 +124,24 @@ class AdaptResult:
             Path(folder) / "report.json", json.dumps(self.to_dict(), indent=2) + "\n"
         )
         self.report_text = atomic_write_text(Path(folder) / "report.txt", self.summary() + "\n")
+
+
+def _verdict(validation: Dict[str, Any]) -> str:
+    """The held-out verdict in one line, with the pseudo-mAP of the start and every epoch."""
+    scores = validation["scores"]
+    if not scores:
+        return f"kept the starting weights: {validation['reason']}"
+    epochs = ", ".join(f"{score:.2f}" for score in scores)
+    best = validation["best_epoch"]
+    head = (
+        f"adapted weights from epoch {best}"
+        if validation["adopted"]
+        else "kept the starting weights"
+    )
+    return (
+        f"{head}: validation pseudo-mAP {scores[0]:.2f} -> {scores[best]:.2f} "
+        f"({validation['reason']}); start, then per epoch: {epochs}"
+    )
 
 
 def _before_after(table: Dict[str, Dict[str, float]]) -> str:

@@ -1,6 +1,7 @@
 """``strongsort-track adapt`` end to end on the first 20 frames of a dev sequence (its det.txt,
-one epoch at half resolution): weights and report written, the weights load where ReID weights
-are accepted, and a second run with the same seed writes identical weights."""
+one epoch at half resolution, no held-out validation): weights and report written, the weights
+load where ReID weights are accepted, and a second run with the same seed writes identical
+weights."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _adapt(output, seed: int = 3) -> int:
         ["adapt", "--source", str(seq), "--det-file", str(seq / "det" / "det.txt")]
         + ["--output", str(output), "--max-frames", "20", "--max-epochs", "1"]
         + ["--min-frames", "5", "--samples", "6", "--seed", str(seed), "--minutes", "1"]
-        + ["--reid-backend", "torch", "--no-evaluate", "--quiet"]
+        + ["--reid-backend", "torch", "--no-evaluate", "--quiet", "--holdout", "0"]
         + ["--set", "data.height=128", "data.width=64"]  # a quarter of the compute
     )
 
@@ -54,6 +55,7 @@ def test_adapt_writes_weights_crops_and_report(adapted):
     assert {"loss", "loss_t", "loss_d", "valid_triplets", "seconds"} <= set(epoch)
     assert report["weights"] == str(adapted / "osnet_x0_25_adapted.pth")
     assert report["tracking"] is None and report["wall_seconds"] > 0
+    assert round_["validation"] is None and "held_out_identities" not in mining
     assert "pseudo-identities" in (adapted / "report.txt").read_text()
 
 
