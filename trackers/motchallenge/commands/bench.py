@@ -31,7 +31,7 @@ from strongsort_reid.utils.motchallenge import (
     read_seqinfo,
     write_results,
 )
-from strongsort_reid.weights import DEFAULT_DETECTOR
+from strongsort_reid.weights import DEFAULT_DETECTOR, bundled_file
 
 from ...cmc import ECC
 from ...strongsort import StrongSORTConfig
@@ -242,9 +242,16 @@ def _detection_settings(args: argparse.Namespace, folder: Path) -> Dict[str, Any
 
     if args.det_file:
         return {"det_file": sha256_of(folder / "det" / "det.txt")[:16], "floor": args.conf_floor}
-    return {
+    settings = {
         "model": args.yolo_model, "floor": args.conf_floor, "imgsz": 640, "iou": 0.7, "rect": True
     }
+    # A local file (or the bundled model of that name) is keyed by its content as well, so a
+    # replaced file is detected again instead of replaying its predecessor's boxes.
+    path = Path(args.yolo_model)
+    path = path if path.is_file() else bundled_file(args.yolo_model)
+    if path is not None:
+        settings["model_sha256"] = sha256_of(path)[:16]
+    return settings
 
 
 class _Builders:
