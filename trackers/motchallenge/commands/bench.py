@@ -35,7 +35,7 @@ from strongsort_reid.weights import DEFAULT_DETECTOR, bundled_file
 
 from ...cmc import ECC
 from ...strongsort import StrongSORTConfig
-from ...strongsort.config import ABLATION_STEPS, DEFAULT_CONFIG_PATH, ablation_overrides
+from ...strongsort.config import ABLATION_STEPS, DEFAULT_CONFIG_PATH
 from ..devcache import CachedSequence, cache_file, load_or_build
 from ..evaluation import evaluate_mot
 from ..postprocess import (
@@ -43,10 +43,9 @@ from ..postprocess import (
     DetectionFeatures,
     apply_postprocess,
     parse_steps,
-    tracker_settings,
 )
 from ..replay import COLUMNS, MEAN, crops_per_frame, format_scores, replay, score_config
-from .track_mot import parse_overrides
+from .track_mot import run_config
 
 # Boxes down to this confidence are cached, so replays can try any min_conf above it.
 DEFAULT_CONF_FLOOR = 0.1
@@ -131,13 +130,9 @@ def load_sequences(args: argparse.Namespace, say: Callable[[str], None]) -> List
 def configured(
     args: argparse.Namespace, step: Optional[str] = None, chain: Sequence[str] = ()
 ) -> StrongSORTConfig:
-    """The configuration of ``--config``, the settings that suit the post-processing ``chain``
-    (:func:`~trackers.motchallenge.postprocess.tracker_settings`), ``--ablation`` (or
-    ``step``: an ablation step stays the paper's configuration whatever the chain) and
-    ``--set``, in that order."""
-    step = step or args.ablation
-    overrides = {**tracker_settings(chain), **(ablation_overrides(step) if step else {})}
-    return StrongSORTConfig.from_yaml(args.config, **{**overrides, **parse_overrides(args.set)})
+    """The configuration of ``--config``, ``chain``, ``--ablation`` (or ``step``) and ``--set``
+    (:func:`~trackers.motchallenge.commands.track_mot.run_config`)."""
+    return run_config(args.config, chain, step or args.ablation, args.set)
 
 
 def sequence_parser(doc: str, prog: str, chains: bool = False) -> argparse.ArgumentParser:

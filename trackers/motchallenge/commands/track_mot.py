@@ -126,6 +126,16 @@ def parse_overrides(pairs) -> dict:
     return overrides
 
 
+def run_config(config_path, chain, step: Optional[str], pairs) -> StrongSORTConfig:
+    """The tracker configuration of a run: the YAML ``config_path``, then the settings that
+    suit the post-processing ``chain`` (:func:`..postprocess.tracker_settings`), then the
+    ablation ``step`` (it stays the paper's configuration whatever the chain), then the
+    ``--set`` ``pairs``, each winning over the ones before."""
+    steps = ablation_overrides(step) if step else {}
+    settings = {**tracker_settings(chain), **steps, **parse_overrides(pairs)}
+    return StrongSORTConfig.from_yaml(config_path, **settings)
+
+
 def write_config(path: Path, config: StrongSORTConfig) -> Path:
     """Write the effective parameters as YAML, atomically (temporary file + rename)."""
     return atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
@@ -165,10 +175,7 @@ def main(argv=None) -> int:
         from ..postprocess.aflink import load_aflink
 
         aflink_model = load_aflink(args.aflink_weights)
-    steps = ablation_overrides(args.ablation) if args.ablation else {}
-    # An ablation step stays the paper's configuration whatever the chain; --set wins.
-    settings = {**tracker_settings(chain), **steps, **parse_overrides(args.set)}
-    config = StrongSORTConfig.from_yaml(args.config, **settings)
+    config = run_config(args.config, chain, args.ablation, args.set)
     sequences = list_sequences(args.mot_root)
     if args.seqs:
         by_name = {p.name: p for p in sequences}
