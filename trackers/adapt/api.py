@@ -15,7 +15,6 @@ round's checkpoint is the result.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +28,13 @@ from strongsort_reid.weights import DEFAULT_DETECTOR
 
 from .compare import cuhk01_scores, has_ground_truth, tracking_scores
 from .dataset import write_crop_sets
-from .finetune import FineTuneOptions, FineTuneResult, fine_tune, load_recipe
+from .finetune import (
+    FineTuneOptions,
+    FineTuneResult,
+    fine_tune,
+    keep_start_weights,
+    load_recipe,
+)
 from .mining import MiningConfig, PseudoIdentities, mine_identities
 from .report import AdaptResult, RoundReport
 from .tracking import TrackingSettings, track_source
@@ -188,8 +193,7 @@ def _round(source, tracked_with, start_weights, folder, target, plan: _Plan) -> 
     if plan.training.holdout > 0 and held_out is None:
         reason = _unvalidated(identities, plan.training.alpha)
         plan.say(f"kept the starting weights, no fine-tune: {reason}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(start_weights, target)
+        keep_start_weights(start_weights, target)
         tuned = FineTuneResult(weights=target, stopped_by="not validated")
         validation = {"adopted": False, "reason": reason, "scores": []}
     else:

@@ -290,12 +290,17 @@ def _write_selected(selection: Selection, validator: _Validator, start_weights, 
             f"{scores[0]:.2f} -> {scores[selection.best_epoch]:.2f} ({selection.reason})"
         )
     else:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(start_weights, output)
+        keep_start_weights(start_weights, output)
         say(
             f"kept the starting weights: validation pseudo-mAP {scores[0]:.2f} -> "
             f"{scores[selection.best_epoch]:.2f} ({selection.reason})"
         )
+
+
+def keep_start_weights(start_weights, output) -> None:
+    """Write the starting checkpoint unchanged as the result ``output``."""
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(start_weights, output)
 
 
 def _save(model: torch.nn.Module, epochs: int, path: Path) -> None:
