@@ -94,7 +94,9 @@ def build_reid_embedder(
     runtime = pick_backend(backend, device)
     if runtime in EXPORT_CACHED and not half and format_of(weights) is None:
         weights = cached_export(weights, arch, runtime, say)
-    extractor = build_extractor(weights, arch=arch, device=device, half=half, backend=runtime)
+    # ``backend`` as asked (not ``runtime``): the export opens with the runtime ``auto`` picked
+    # and at the precision ``auto`` stands for (OpenVINO bf16 where the CPU computes it).
+    extractor = build_extractor(weights, arch=arch, device=device, half=half, backend=backend)
     say(
         f"ReID: {arch} from {weights} ({extractor.backend.name} backend, {extractor.feature_dim}-d)"
     )

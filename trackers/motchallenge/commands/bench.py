@@ -87,7 +87,7 @@ def add_sequence_arguments(parser: argparse.ArgumentParser, chains: bool = False
 def load_sequences(args: argparse.Namespace, say: Callable[[str], None]) -> List[CachedSequence]:
     """The cached sequences the options name, computing the missing caches."""
     from strongsort_reid.models.weights import infer_arch, resolve_weights
-    from strongsort_reid.utils.download import cache_dir, sha256_of
+    from strongsort_reid.utils.download import cache_dir
 
     folders = [p for p in list_sequences(args.mot_root) if (p / "gt" / "gt.txt").is_file()]
     if args.seqs:
@@ -101,7 +101,7 @@ def load_sequences(args: argparse.Namespace, say: Callable[[str], None]) -> List
     weights = resolve_weights(args.reid_model)
     defaults = StrongSORTConfig()
     ecc = ECC(defaults.ecc_scale, defaults.ecc_max_iter, defaults.ecc_eps)
-    reid = {"weights": sha256_of(weights)[:16], "arch": infer_arch(args.reid_model)}
+    reid = _reid_settings(weights, infer_arch(args.reid_model))
     cache_root = args.cache or cache_dir() / "bench"
     builders = _Builders(args, weights, reid["arch"], say)
     sequences = []
@@ -230,6 +230,18 @@ class Postprocessing:
         }
         scores[MEAN] = {c: float(np.mean([scores[n][c] for n in names])) for c in COLUMNS}
         return scores
+
+
+def _reid_settings(weights: Path, arch: str) -> Dict[str, Any]:
+    """What the cached embeddings depend on: the weights' content, the architecture, and the
+    runtime and precision the embedder (``build_reid_embedder``, backend ``auto``) computes in."""
+    from strongsort_reid.inference.options import openvino_precision, pick_backend
+    from strongsort_reid.utils.download import sha256_of
+
+    runtime = pick_backend("auto", "cpu")
+    precision = openvino_precision("auto", runtime, False, "CPU") or "f32"
+    return {"weights": sha256_of(weights)[:16], "arch": arch, "runtime": runtime,
+            "precision": precision}
 
 
 def _detection_settings(args: argparse.Namespace, folder: Path) -> Dict[str, Any]:
