@@ -1,18 +1,20 @@
-"""Build the bundled static-int8 YOLOv8n from the shared one, calibrated on the project's frames.
+"""Build a static-int8 YOLOv8n from the shared one, calibrated on the project's frames.
 
 The source is ``../shared/data/detectors/yolov8n_int8.onnx`` (dynamically quantised weights, float
 activations); its weights are dequantised and the model is re-quantised statically by NNCF (QDQ,
-per-channel int8 weights, calibrated activation ranges, fast bias correction; the head's output
-tail stays in float) by :func:`trackers.app.detectors.quantize.quantize_detector`. The output is
-reproducible: the same inputs give the same file (the bundled one's sha256 is in
-``strongsort_reid/weights/__init__.py``). Needs ``pip install nncf`` (in the ``export`` extra).
+per-channel int8 weights, calibrated activation ranges, bias correction; the first convolution
+and the head's output tail stay in float) by
+:func:`trackers.app.detectors.quantize.quantize_detector`. The output is reproducible: the same
+inputs give the same file (sha256 fb92440d... with nncf 3.4 and onnx as installed here). Pass it
+to the demo with ``--yolo-model``. Needs ``pip install nncf`` (in the ``export`` extra).
 Calibration frames: every image of
 MOT17-mini (``train/*/img1``, 39 frames) and frames spread over ``vtest.avi`` (40),
 ``campus_720p.mp4`` (20) and ``street_1080p.mp4`` (30). The dev sequences are left out: they
 are the held-out set of ``scripts/bench_detector.py``.
 
 Example:
-    python scripts/quantize_detector.py strongsort_reid/weights/yolov8n_int8.onnx
+    python scripts/quantize_detector.py yolov8n_int8_static.onnx
+    strongsort-track --source VIDEO --yolo-model yolov8n_int8_static.onnx
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ from shared_assets import shared_path
 from trackers.app.detectors import YoloDetector
 from trackers.app.detectors.openvino_export import dequantize_dynamic_int8, openvino_model_folder
 from trackers.app.detectors.openvino_yolo import OpenVinoYoloDetector
-from trackers.app.detectors.quantize import float_tail_nodes, quantize_detector
+from trackers.app.detectors.quantize import (
+    float_input_nodes,
+    float_tail_nodes,
+    quantize_detector,
+)
 from trackers.strongsort.iou_matching import iou_matrix
 
 
@@ -84,8 +88,14 @@ def test_quantized_detector_is_int8_in_openvino_and_finds_the_same_people(
     calibration = [
         cv2.imread(str(shared_path("data/mot/MOT17-mini/train/MOT17-09-FRCNN/img1/000001.jpg")))
     ]
+    stem_names = set(float_input_nodes(onnx.load(str(float_onnx))))
+    assert stem_names and all(name.startswith("/model.0/") for name in stem_names)
     target = quantize_detector(float_onnx, tmp_path / "int8.onnx", calibration)
     model = onnx.load(str(target))
+    # The stem convolution reads the image in float: no quantiser feeds it.
+    stem = next(n for n in model.graph.node if n.op_type == "Conv" and n.name in stem_names)
+    producers = {out: node.op_type for node in model.graph.node for out in node.output}
+    assert "DequantizeLinear" not in {producers.get(name) for name in stem.input}
     ops = collections.Counter(n.op_type for n in model.graph.node)
     assert ops["QuantizeLinear"] > 50 and "ConvInteger" not in ops
     assert {p.key: p.value for p in model.metadata_props}["task"] == "detect"

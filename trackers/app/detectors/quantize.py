@@ -4,20 +4,23 @@ calibrated on real frames.
 The result is a QDQ ONNX file: ``QuantizeLinear -> DequantizeLinear`` pairs on the inputs of the
 convolutions and of the concatenations, additions and upsamplings between them (NNCF's ``MIXED``
 preset: int8 weights per output channel; activation ranges from the calibration frames), with
-NNCF's fast bias correction of the quantisation error. OpenVINO reads the pairs as
-``FakeQuantize`` and runs the convolutions in 8 bits
+NNCF's bias correction of the quantisation error (the full one, layer by layer). OpenVINO
+reads the pairs as ``FakeQuantize`` and runs the convolutions in 8 bits
 (:mod:`trackers.app.detectors.openvino_export` converts the file as it is); ONNX Runtime runs it
 with its int8 kernels.
 
-What stays in float: the detector's output tail: the head's last convolutions (box
+What stays in float: the first convolution (it sees the raw image; see
+:func:`float_input_nodes`) and the detector's output tail: the head's last convolutions (box
 distributions and class logits, whose ranges differ by orders of magnitude in one concatenated
 tensor), the distribution focal loss decoding and the final concatenation.
 
 Measured with ``scripts/bench_detector.py`` (person recall/precision at IoU 0.5, confidence 0.6,
-the demo's rect input): on the dev sequences 83.66 / 95.23 % against 83.04 / 95.87 % for the
-float network, on MOT17-mini 23.34 / 92.68 % against 21.62 / 92.15 %, at 0.69-0.70x its time
-on a 2-core AVX-512 CPU. ONNX Runtime's own static quantiser (min/max ranges, convolutions
-only) lost recall instead (82.74 % dev, 20.64 % MOT17-mini) and was slower.
+the demo's rect input): on the dev sequences 83.25 / 95.88 % against 83.04 / 95.87 % for the
+float network, on MOT17-mini 22.11 / 92.31 % against 21.62 / 92.15 %, at 0.73-0.77x its time
+on a 2-core AVX-512 CPU. Quantising the first convolution too with only the fast bias
+correction (the previous setting) was 0.70x the time but lost dev precision (95.23 %) and
+tracked worse on both dev sequences; ONNX Runtime's own static quantiser (min/max ranges,
+convolutions only) lost recall (82.74 % dev, 20.64 % MOT17-mini) and was slower.
 
 A dynamically quantised input (``ConvInteger``, the shared ``yolov8n_int8.onnx``) is first turned
 back into float convolutions with its dequantised weights
@@ -51,6 +54,12 @@ def float_tail_nodes(model) -> List[str]:
         if last_conv or node.op_type in _FLOAT_TAIL_OPS or node.op_type in ("Div", "Mul"):
             names.append(node.name)
     return names
+
+
+def float_input_nodes(model) -> List[str]:
+    """Names of the nodes of the first module (``/model.0/``: the stem convolution on the raw
+    image and its activation) of an ultralytics detector (``onnx.ModelProto``), kept in float."""
+    return [node.name for node in model.graph.node if node.name.startswith("/model.0/")]
 
 
 def _head_prefix(model) -> str:
@@ -117,7 +126,8 @@ def quantize_detector(source, target, frames: Sequence[np.ndarray]) -> Path:
     """Write a statically int8-quantised copy of the ONNX detector ``source`` to ``target``.
 
     NNCF's post-training quantisation (``MIXED`` preset: symmetric int8 weights per channel,
-    asymmetric activations; fast bias correction), with :func:`float_tail_nodes` kept in float.
+    asymmetric activations; bias correction), with :func:`float_input_nodes` and
+    :func:`float_tail_nodes` kept in float.
 
     Args:
         source: An ultralytics ONNX detector with a fixed ``(1, 3, H, W)`` input (float, or with
@@ -156,8 +166,10 @@ def quantize_detector(source, target, frames: Sequence[np.ndarray]) -> Path:
         calibration,
         preset=nncf.QuantizationPreset.MIXED,
         subset_size=len(frames),
-        fast_bias_correction=True,
-        ignored_scope=nncf.IgnoredScope(names=float_tail_nodes(prepared), validate=False),
+        fast_bias_correction=False,
+        ignored_scope=nncf.IgnoredScope(
+            names=float_input_nodes(prepared) + float_tail_nodes(prepared), validate=False
+        ),
     )
     del quantized.metadata_props[:]
     quantized.metadata_props.extend(model.metadata_props)
